@@ -1,0 +1,106 @@
+"""The ``winnow`` command line: wires pipeline stages together, holds no logic of its own."""
+
+from __future__ import annotations
+
+import importlib
+import logging
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from rich.logging import RichHandler
+
+app = typer.Typer(
+    help="winnow: separate news reporting from page cruft in plain-text web page dumps.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+err = Console(stderr=True)
+
+# Command groups that live in their own modules; each defines ``register(app)``.
+COMMAND_MODULES = ("cli_model", "cli_corpus", "cli_evaluate", "cli_labelstudio", "cli_dataset")
+
+
+def fail(message: str, code: int = 1) -> typer.Exit:
+    err.print(f"[bold red]error:[/] {message}", highlight=False)
+    return typer.Exit(code)
+
+
+@app.callback()
+def _setup(verbose: bool = typer.Option(False, "--verbose", "-v", help="Log debug messages.")) -> None:
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.INFO, format="%(message)s",
+        handlers=[RichHandler(console=err, show_time=False, show_path=False)],
+    )
+
+
+@app.command()
+def segment(
+    raw_dir: Path = typer.Option(Path("data/raw"), help="Directory of raw article files (+ articles.jsonl)."),
+    out_dir: Path = typer.Option(Path("data/processed"), help="Where articles.jsonl and sentences.jsonl go."),
+    allow_errors: bool = typer.Option(False, help="Exit 0 even if some files were refused."),
+) -> None:
+    """Verify checksums, decode every raw file and split it into sentence records.
+
+    Writes OUT_DIR/articles.jsonl (one decoded article per line, with encoding and format) and
+    OUT_DIR/sentences.jsonl (one sentence per line: article_id, sentence_id, block, index, char_start,
+    char_end, text). Empty files are skipped with a warning; binary or undecodable files are refused by name.
+    """
+    from winnow.jsonio import write_jsonl_atomic
+    from winnow.prepare import checksum_problems, prepare_directory
+
+    problems = checksum_problems(raw_dir)
+    if problems:
+        raise fail("checksum verification failed:\n  " + "\n  ".join(problems))
+    result = prepare_directory(raw_dir)
+    write_jsonl_atomic(out_dir / "articles.jsonl", result.articles)
+    write_jsonl_atomic(out_dir / "sentences.jsonl", result.sentences)
+    err.print(
+        f"segmented {len(result.articles)} articles into {len(result.sentences)} sentences; "
+        f"skipped {len(result.skipped_empty)} empty, refused {len(result.refused)}"
+    )
+    if result.refused and not allow_errors:
+        raise fail("some files were refused:\n  " + "\n  ".join(result.refused))
+
+
+@app.command()
+def validate(
+    annotations_dir: Path = typer.Option(Path("annotations"), help="Root of the annotation JSONL files."),
+    sentences: Path = typer.Option(Path("data/processed/sentences.jsonl"), help="Segmented sentences."),
+) -> None:
+    """Check every annotation: known sentence, labels from the guidelines, kind/stance where required."""
+    from winnow.annotations import annotation_files, validate_annotations
+    from winnow.jsonio import read_jsonl
+
+    if not sentences.exists():
+        raise fail(f"{sentences} not found; run `make data` (or `winnow segment`) first")
+    sentence_ids = {record["sentence_id"] for record in read_jsonl(sentences)}
+    problems = validate_annotations(annotations_dir, sentence_ids)
+    for problem in problems:
+        err.print(str(problem), highlight=False, markup=False)
+    if problems:
+        raise fail(f"{len(problems)} annotation problem(s)")
+    err.print(f"annotations OK ({len(annotation_files(annotations_dir))} files)")
+
+
+def _register_command_modules() -> None:
+    for name in COMMAND_MODULES:
+        try:
+            module = importlib.import_module(f"winnow.{name}")
+        except ModuleNotFoundError as error:
+            if error.name == f"winnow.{name}":
+                continue
+            raise
+        module.register(app)
+
+
+_register_command_modules()
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

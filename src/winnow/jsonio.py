@@ -1,0 +1,72 @@
+"""JSON Lines reading and atomic writing (write to a temp file in the same dir, fsync, rename)."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+
+class JsonlError(ValueError):
+    """A malformed JSON Lines file; the message names file and line."""
+
+
+def iter_jsonl(path: str | Path) -> Iterator[tuple[int, dict[str, Any]]]:
+    """Yield ``(line_number, record)`` for each non-blank line; raise :class:`JsonlError` on bad JSON."""
+    path = Path(path)
+    with path.open(encoding="utf-8") as handle:
+        for line_no, line in enumerate(handle, start=1):
+            if not line.strip():
+                continue
+            try:
+                record = json.loads(line)
+            except json.JSONDecodeError as err:
+                raise JsonlError(f"{path}:{line_no}: not valid JSON ({err.msg})") from err
+            if not isinstance(record, dict):
+                raise JsonlError(f"{path}:{line_no}: expected a JSON object, got {type(record).__name__}")
+            yield line_no, record
+
+
+def read_jsonl(path: str | Path) -> list[dict[str, Any]]:
+    return [record for _, record in iter_jsonl(path)]
+
+
+def dumps_line(record: dict[str, Any]) -> str:
+    return json.dumps(record, ensure_ascii=False, sort_keys=False) + "\n"
+
+
+@contextmanager
+def atomic_open(path: str | Path, mode: str = "w"):
+    """Open a temp file beside ``path``; on success it replaces ``path`` atomically, on error it is removed."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        kwargs = {} if "b" in mode else {"encoding": "utf-8", "newline": "\n"}
+        with os.fdopen(fd, mode, **kwargs) as handle:
+            yield handle
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def write_jsonl_atomic(path: str | Path, records: Iterable[dict[str, Any]]) -> int:
+    """Write records as JSON Lines atomically; return how many were written."""
+    count = 0
+    with atomic_open(path) as handle:
+        for record in records:
+            handle.write(dumps_line(record))
+            count += 1
+    return count
+
+
+def write_text_atomic(path: str | Path, text: str) -> None:
+    with atomic_open(path) as handle:
+        handle.write(text)

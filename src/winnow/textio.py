@@ -1,0 +1,110 @@
+"""Reading raw article files: decoding, refusing binaries, rendering HTML pages to text.
+
+Raw files are whatever users scraped. This module turns bytes into the text every later stage works on,
+or raises an :class:`InputError` that names the file and says what is wrong with it.
+"""
+
+from __future__ import annotations
+
+import codecs
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import charset_normalizer
+
+BINARY_CONTROL_SHARE = 0.05  # share of C0 control bytes above which a file is treated as binary
+HTML_SNIFF_CHARS = 4096
+_HTML_START = re.compile(r"^\s*(<!--.*?-->\s*)*<(!doctype\s+html|html[\s>]|head[\s>]|body[\s>])", re.I | re.S)
+_HTML_TAG = re.compile(r"<(p|div|span|a|br|li|td|script|style|meta|link)\b[^>]*>", re.I)
+_UTF16_BOMS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
+
+
+class InputError(ValueError):
+    """A raw file that cannot be used; the message names the file and the reason."""
+
+
+class EmptyArticleError(InputError):
+    """A raw file that holds no text (empty or whitespace only): skipped with a warning."""
+
+
+@dataclass(frozen=True)
+class DecodedText:
+    """The text of one raw file, with how it was obtained."""
+
+    text: str
+    encoding: str  # e.g. "utf-8", "utf-8-sig", "cp1252"
+    source_format: str  # "text" or "html" (an HTML page rendered to text)
+
+
+def read_article(path: str | Path) -> DecodedText:
+    """Read and decode one raw article file; raise :class:`InputError` if it is unusable."""
+    path = Path(path)
+    try:
+        data = path.read_bytes()
+    except OSError as err:
+        raise InputError(f"{path}: cannot read ({err.strerror})") from err
+    return decode_article(data, name=str(path))
+
+
+def decode_article(data: bytes, name: str = "<bytes>") -> DecodedText:
+    """Decode raw bytes into article text (see module docstring for the rules)."""
+    if not data.strip():
+        raise EmptyArticleError(f"{name}: empty or whitespace-only file, skipped")
+    text, encoding = _decode(data, name)
+    if not text.strip():
+        raise EmptyArticleError(f"{name}: empty or whitespace-only file, skipped")
+    if looks_like_html(text):
+        rendered = render_html(text)
+        if not rendered.strip():
+            raise EmptyArticleError(f"{name}: HTML page with no visible text, skipped")
+        return DecodedText(rendered, encoding, "html")
+    return DecodedText(text, encoding, "text")
+
+
+def _decode(data: bytes, name: str) -> tuple[str, str]:
+    if data.startswith(codecs.BOM_UTF8):
+        return _strict(data, "utf-8-sig", name), "utf-8-sig"
+    if data.startswith(_UTF16_BOMS):
+        return _strict(data, "utf-16", name), "utf-16"
+    if _is_binary(data):
+        raise InputError(f"{name}: binary file (control bytes found), not a text or HTML page; refused")
+    try:
+        return data.decode("utf-8"), "utf-8"
+    except UnicodeDecodeError:
+        pass
+    best = charset_normalizer.from_bytes(data).best()
+    if best is None or best.encoding is None:
+        raise InputError(f"{name}: not UTF-8 and no other text encoding fits; refused")
+    return str(best), best.encoding
+
+
+def _strict(data: bytes, encoding: str, name: str) -> str:
+    try:
+        return data.decode(encoding)
+    except UnicodeDecodeError as err:
+        raise InputError(f"{name}: starts with a {encoding} byte-order mark but does not decode: {err}") from err
+
+
+def _is_binary(data: bytes) -> bool:
+    sample = data[:8192]
+    if b"\x00" in sample:
+        return True
+    controls = sum(1 for byte in sample if byte < 32 and byte not in (9, 10, 12, 13))
+    return controls / len(sample) > BINARY_CONTROL_SHARE
+
+
+def looks_like_html(text: str) -> bool:
+    """True for an HTML page (a doctype/html/head/body start, or dense common tags)."""
+    head = text[:HTML_SNIFF_CHARS]
+    if _HTML_START.match(head):
+        return True
+    return len(_HTML_TAG.findall(head)) >= 5
+
+
+def render_html(html: str) -> str:
+    """Render an HTML page to a plain-text dump, one block per line, as our users' scrapers do."""
+    import html_text
+
+    text = html_text.extract_text(html, guess_layout=True)
+    return re.sub(r"\n{2,}", "\n", text).strip() + "\n"
