@@ -23,7 +23,7 @@ COMMAND_MODULES = ("cli_model", "cli_corpus", "cli_evaluate", "cli_labelstudio",
 
 
 def fail(message: str, code: int = 1) -> typer.Exit:
-    err.print(f"[bold red]error:[/] {message}", highlight=False)
+    err.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
     return typer.Exit(code)
 
 

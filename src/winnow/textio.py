@@ -15,6 +15,7 @@ import charset_normalizer
 
 BINARY_CONTROL_SHARE = 0.05  # share of C0 control bytes above which a file is treated as binary
 HTML_SNIFF_CHARS = 4096
+PREFERRED_ENCODINGS = ("cp1252", "latin_1", "iso8859_15")
 _HTML_START = re.compile(r"^\s*(<!--.*?-->\s*)*<(!doctype\s+html|html[\s>]|head[\s>]|body[\s>])", re.I | re.S)
 _HTML_TAG = re.compile(r"<(p|div|span|a|br|li|td|script|style|meta|link)\b[^>]*>", re.I)
 _UTF16_BOMS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
@@ -73,10 +74,22 @@ def _decode(data: bytes, name: str) -> tuple[str, str]:
         return data.decode("utf-8"), "utf-8"
     except UnicodeDecodeError:
         pass
-    best = charset_normalizer.from_bytes(data).best()
-    if best is None or best.encoding is None:
+    matches = list(charset_normalizer.from_bytes(data))
+    if not matches:
         raise InputError(f"{name}: not UTF-8 and no other text encoding fits; refused")
+    best = _prefer_common(matches)
     return str(best), best.encoding
+
+
+def _prefer_common(matches: list) -> object:
+    """Among equally good guesses, take the encoding most web pages use (cp1252 before cp1250 etc.)."""
+    first = matches[0]
+    tied = [m for m in matches if (m.chaos, m.coherence) == (first.chaos, first.coherence)]
+    for encoding in PREFERRED_ENCODINGS:
+        for match in tied:
+            if match.encoding == encoding:
+                return match
+    return first
 
 
 def _strict(data: bytes, encoding: str, name: str) -> str:

@@ -1,0 +1,78 @@
+import pytest
+
+from winnow.textio import EmptyArticleError, InputError, decode_article, looks_like_html, read_article
+
+BODY = "Café owners said the rally drew 2,000 people. “It was calm,” one said.\n"
+
+
+def test_utf8_with_bom(tmp_path):
+    path = tmp_path / "bom.txt"
+    path.write_bytes(b"\xef\xbb\xbf" + BODY.encode("utf-8"))
+    decoded = read_article(path)
+    assert decoded.text == BODY and decoded.encoding == "utf-8-sig" and decoded.source_format == "text"
+
+
+def test_crlf_is_kept(tmp_path):
+    path = tmp_path / "crlf.txt"
+    path.write_bytes(BODY.replace("\n", "\r\n").encode("utf-8"))
+    assert read_article(path).text == BODY.replace("\n", "\r\n")
+
+
+def test_windows_1252_is_detected_and_recorded(tmp_path):
+    text = "Café owners said the rally drew 2,000 people. “It was calm,” one said. Señor Núñez agreed.\n" * 3
+    path = tmp_path / "cp1252.txt"
+    path.write_bytes(text.encode("cp1252"))
+    decoded = read_article(path)
+    assert decoded.text == text
+    assert decoded.encoding.replace("_", "").lower() in {"cp1252", "windows1252"}
+
+
+def test_utf16_with_bom(tmp_path):
+    path = tmp_path / "utf16.txt"
+    path.write_bytes(BODY.encode("utf-16"))
+    assert read_article(path).text == BODY
+
+
+@pytest.mark.parametrize("content", [b"", b"   \n\r\n\t  \n"])
+def test_empty_and_whitespace_only_files(tmp_path, content):
+    path = tmp_path / "empty.txt"
+    path.write_bytes(content)
+    with pytest.raises(EmptyArticleError, match="empty.txt"):
+        read_article(path)
+
+
+def test_binary_file_is_refused_by_name(tmp_path):
+    import gzip
+
+    path = tmp_path / "page.txt"
+    path.write_bytes(gzip.compress(BODY.encode("utf-8") * 50))
+    with pytest.raises(InputError, match=r"page\.txt: binary"):
+        read_article(path)
+
+
+def test_html_page_is_rendered_to_text(tmp_path):
+    html = (
+        "<!DOCTYPE html><html><head><title>T</title><style>p{color:red}</style>"
+        "<script>var x = 1;</script></head><body><nav><a href='/'>Home</a></nav>"
+        "<h1>Troops head south</h1><p>The first paragraph of the story.</p>"
+        "<p>A second paragraph &amp; more.</p></body></html>"
+    )
+    path = tmp_path / "page.html"
+    path.write_text(html, encoding="utf-8")
+    decoded = read_article(path)
+    assert decoded.source_format == "html"
+    lines = decoded.text.splitlines()
+    assert "Troops head south" in lines
+    assert "The first paragraph of the story." in lines
+    assert "A second paragraph & more." in lines
+    assert "var x" not in decoded.text and "color:red" not in decoded.text
+
+
+def test_plain_text_mentioning_tags_is_not_html():
+    assert not looks_like_html("Use the <b> tag for bold, he wrote.\nNothing else here.")
+
+
+def test_undecodable_bytes_are_refused():
+    junk = bytes(range(128, 256)) * 40
+    with pytest.raises(InputError):
+        decode_article(junk, "junk.txt")
