@@ -16,12 +16,17 @@ ANNOTATIONS := $(shell find annotations -name '*.jsonl' 2>/dev/null)
 SENTENCES   := data/processed/sentences.jsonl
 VALIDATED   := data/processed/.annotations-valid
 
-.PHONY: help setup all data test lint clean
+MODEL        := train/model.skops
+CORPUS_NAMES := $(notdir $(patsubst %/pages.jsonl.gz,%,$(wildcard $(CORPORA)/*/pages.jsonl.gz)))
+SILVER_FILES := $(CORPUS_NAMES:%=data/interim/silver/%.parquet)
+MODEL_SRC    := $(addprefix src/winnow/,features.py model.py train.py segment.py)
+
+.PHONY: help setup all data train test lint clean
 
 help: ## Show this list of targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
 
-all: data ## Set up, then run the main job on the embedded data (data -> train -> eval)
+all: data train ## Set up, then run the main job on the embedded data (data -> train -> eval)
 
 setup: $(INSTALLED) ## Create .venv and install winnow with pinned dependencies (constraints.txt)
 
@@ -40,6 +45,11 @@ $(VALIDATED): $(SENTENCES) $(ANNOTATIONS) src/winnow/annotations.py | $(INSTALLE
 	$(WINNOW) validate --annotations-dir annotations --sentences $(SENTENCES)
 	touch $@
 
+train: $(MODEL) ## Train the classifier on annotations/ + silver corpora in $(CORPORA) when present
+
+$(MODEL): $(VALIDATED) train/config.toml $(SILVER_FILES) $(MODEL_SRC) | $(INSTALLED)
+	$(WINNOW) train --config train/config.toml --model $@
+
 test: $(INSTALLED) ## Run the test suite (unit + integration; corpora tests need $(CORPORA))
 	WINNOW_CORPORA=$(abspath $(CORPORA)) $(VENV)/bin/pytest -q
 
@@ -48,3 +58,70 @@ lint: $(INSTALLED) ## ruff check
 
 clean: ## Remove generated data, models and reports (keeps .venv)
 	rm -rf data/processed data/interim data/dataset train/model.skops train/model-card.json
+
+# --- labelstudio (helper) ---
+# Label Studio's server lives in its own venv: in .venv it would downgrade pyarrow and python-dateutil.
+LS_VERSION   := 1.23.2
+LS_VENV      := .labelstudio/venv
+LS_INSTALLED := $(LS_VENV)/.installed
+LS_DATA      ?= .labelstudio/data
+LS_PORT      ?= 8080
+LS_ARGS      ?=
+
+.PHONY: label-studio ls-import ls-export
+
+$(LS_INSTALLED):
+	test -x $(LS_VENV)/bin/python || $(PYTHON) -m venv $(LS_VENV)
+	$(LS_VENV)/bin/python -m pip install --quiet --disable-pip-version-check label-studio==$(LS_VERSION)
+	touch $@
+
+label-studio: $(LS_INSTALLED) $(INSTALLED) ## Start a local Label Studio on 127.0.0.1:$(LS_PORT) (data in .labelstudio/data)
+	$(PY) -m winnow.labelstudio.server --data-dir $(LS_DATA) --port $(LS_PORT)
+
+ls-import: $(SENTENCES) | $(INSTALLED) ## Push sentences + model predictions to Label Studio (LS_ARGS="--strategy uncertain --limit 200")
+	$(WINNOW) ls push $(LS_ARGS)
+
+ls-export: $(SENTENCES) | $(INSTALLED) ## Pull Label Studio annotations into annotations/labelstudio.jsonl (append-only)
+	$(WINNOW) ls pull
+# --- end labelstudio ---
+
+# --- dataset (helper) ---
+# The Hub folder: parquet shards + README.md card + build_manifest.json. Only rights=redistributable articles
+# go in; DATASET_FLAGS=--include-restricted makes a local/private build that `publish` refuses.
+DATASET_DIR   := data/dataset
+DATASET_CARD  := $(DATASET_DIR)/README.md
+DATASET_FLAGS ?=
+HF_REPO       ?=
+PUBLISH_FLAGS ?=
+
+.PHONY: dataset publish
+
+dataset: $(DATASET_CARD) ## Build the HF dataset folder data/dataset (DATASET_FLAGS=--include-restricted: local only)
+
+$(DATASET_CARD): $(VALIDATED) data/processed/articles.jsonl $(SENTENCES) $(ANNOTATIONS) $(wildcard eval/metrics.json) src/winnow/dataset.py src/winnow/cli_dataset.py | $(INSTALLED)
+	$(WINNOW) dataset build --processed-dir data/processed --annotations-dir annotations --out-dir $(DATASET_DIR) $(DATASET_FLAGS)
+
+ifneq ($(filter publish,$(MAKECMDGOALS)),)
+ifeq ($(strip $(HF_REPO)),)
+$(error set the Hub repository id: make publish HF_REPO=owner/name [PUBLISH_FLAGS="--private --dry-run"])
+endif
+endif
+
+publish: $(DATASET_CARD) ## Upload data/dataset to the Hub: make publish HF_REPO=owner/name [PUBLISH_FLAGS="--private --dry-run"]
+	$(WINNOW) dataset publish "$(HF_REPO)" --dataset-dir $(DATASET_DIR) $(PUBLISH_FLAGS)
+# --- end dataset ---
+
+# --- eval (helper) ---
+# Reads train/cv-predictions.parquet (site-held-out predictions from `make train`), the silver page tables and
+# the pages' HTML in $(CORPORA) when present. metrics.json is reproducible; timings go to report.md/timing.json.
+EVAL_DIR      := eval
+EVAL_FLAGS    ?=
+LEARNING_CURVE := $(wildcard train/learning-curve.json)
+
+.PHONY: eval
+
+eval: $(EVAL_DIR)/metrics.json ## Evaluate model vs baselines: eval/metrics.json, report.md, plots (EVAL_FLAGS="--no-html --n-boot 200")
+
+$(EVAL_DIR)/metrics.json: $(MODEL) $(VALIDATED) $(LEARNING_CURVE) $(SRC) | $(INSTALLED)
+	$(WINNOW) eval --out-dir $(EVAL_DIR) --corpora $(CORPORA) $(if $(LEARNING_CURVE),--learning-curve $(LEARNING_CURVE)) $(EVAL_FLAGS)
+# --- end eval ---

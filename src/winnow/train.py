@@ -1,0 +1,196 @@
+"""Training: assemble gold + silver sentence tables, cross-validate by site, fit, write model and card.
+
+Plain functions; ``winnow train`` and ``make train`` only call :func:`train`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import platform
+import time
+import tomllib
+from collections import Counter
+from dataclasses import dataclass
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sklearn.metrics import precision_recall_fscore_support
+from sklearn.model_selection import GroupKFold
+
+from winnow.annotations import latest_per_annotator, load_annotations
+from winnow.jsonio import read_jsonl, write_text_atomic
+from winnow.model import SentenceClassifier, save_model
+
+GOLD_CORPUS = "gold"
+LIBRARIES = ("winnow", "scikit-learn", "numpy", "scipy", "pandas", "spacy", "skops", "pyarrow")
+TABLE_COLUMNS = ["corpus", "site", "article_id", "sentence_id", "block", "index", "text", "label", "weight"]
+
+
+@dataclass
+class TrainingData:
+    table: pd.DataFrame  # TABLE_COLUMNS; label 1 = content
+    sources: dict[str, str]  # input file -> sha256
+
+    @property
+    def y(self) -> np.ndarray:
+        return self.table["label"].to_numpy(dtype=int)
+
+    @property
+    def groups(self) -> np.ndarray:
+        return self.table["site"].to_numpy()
+
+
+def load_config(path: str | Path) -> dict[str, Any]:
+    with open(path, "rb") as handle:
+        return tomllib.load(handle)
+
+
+def sha256_of(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def gold_labels(annotations_dir: Path) -> dict[str, int]:
+    """Majority label per sentence over annotators' latest records; ties are left out as unresolved."""
+    votes: dict[str, Counter] = {}
+    for (sentence_id, _), record in latest_per_annotator(load_annotations(annotations_dir)).items():
+        votes.setdefault(sentence_id, Counter())[record["label"]] += 1
+    labels = {}
+    for sentence_id, counter in votes.items():
+        (top, top_n), *rest = counter.most_common()
+        if not rest or rest[0][1] < top_n:
+            labels[sentence_id] = int(top == "content")
+    return labels
+
+
+def gold_table(processed_dir: Path, annotations_dir: Path, weight: float) -> pd.DataFrame:
+    sentences = read_jsonl(processed_dir / "sentences.jsonl")
+    sites = {a["article_id"]: a.get("site") or a["article_id"] for a in read_jsonl(processed_dir / "articles.jsonl")}
+    labels = gold_labels(annotations_dir)
+    rows = [
+        {**s, "corpus": GOLD_CORPUS, "site": sites[s["article_id"]], "label": labels[s["sentence_id"]],
+         "weight": weight}
+        for s in sentences if s["sentence_id"] in labels
+    ]
+    return pd.DataFrame.from_records(rows, columns=TABLE_COLUMNS)
+
+
+def silver_table(path: Path, data_config: dict[str, Any]) -> pd.DataFrame:
+    """Sentences of one imported corpus; optionally capped in pages and without ambiguous sentences."""
+    table = pd.read_parquet(path)
+    table = table.sort_values(["article_id", "index"], kind="stable").reset_index(drop=True)
+    cap = int(data_config.get("max_pages_per_corpus", 0))
+    if cap:
+        keep = sorted(table["article_id"].unique())[:cap]
+        table = table[table["article_id"].isin(keep)]
+    if data_config.get("drop_ambiguous", True):
+        low, high = data_config.get("ambiguous_band", [0.3, 0.7])
+        table = table[~table["align_score"].between(low, high, inclusive="neither")]
+    table = table.assign(label=(table["label"] == "content").astype(int), weight=1.0)
+    table["site"] = table["site"].fillna(table["article_id"])
+    return table[TABLE_COLUMNS].reset_index(drop=True)
+
+
+def load_training_data(config: dict[str, Any], processed_dir: Path, annotations_dir: Path) -> TrainingData:
+    data_config = config.get("data", {})
+    parts = [gold_table(processed_dir, annotations_dir, float(data_config.get("gold_weight", 1.0)))]
+    sources = {str(p): sha256_of(p) for p in [processed_dir / "sentences.jsonl", *_annotation_paths(annotations_dir)]}
+    silver_dir = Path(data_config.get("silver_dir", "data/interim/silver"))
+    for corpus in data_config.get("corpora", []):
+        path = silver_dir / f"{corpus}.parquet"
+        if path.exists():
+            parts.append(silver_table(path, data_config))
+            sources[str(path)] = sha256_of(path)
+    table = pd.concat(parts, ignore_index=True)
+    return TrainingData(table, sources)
+
+
+def _annotation_paths(root: Path) -> list[Path]:
+    return sorted(root.rglob("*.jsonl"))
+
+
+def make_classifier(config: dict[str, Any]) -> SentenceClassifier:
+    return SentenceClassifier(**config.get("model", {}), random_state=int(config.get("seed", 0)))
+
+
+def cross_validate(data: TrainingData, config: dict[str, Any], classifier: SentenceClassifier | None = None,
+                   progress=None) -> pd.DataFrame:
+    """Out-of-fold P(content) for every sentence, from models that never saw its site."""
+    classifier = classifier or make_classifier(config)
+    table, y, groups = data.table, data.y, data.groups
+    weights = table["weight"].to_numpy()
+    n_splits = min(int(config.get("cv_folds", 5)), len(np.unique(groups)))
+    p = np.full(len(table), np.nan)
+    fold = np.full(len(table), -1)
+    splits = list(GroupKFold(n_splits=n_splits).split(table, y, groups))
+    for fold_no, (train_idx, test_idx) in enumerate(splits):
+        model = _fresh(classifier).fit(table.iloc[train_idx], y[train_idx], groups[train_idx], weights[train_idx])
+        p[test_idx] = model.predict_proba(table.iloc[test_idx])[:, 1]
+        fold[test_idx] = fold_no
+        if progress:
+            progress(fold_no + 1, n_splits)
+    return table.assign(p_content=p, fold=fold)
+
+
+def _fresh(classifier: SentenceClassifier) -> SentenceClassifier:
+    from sklearn.base import clone
+
+    return clone(classifier)
+
+
+def scores_by_corpus(oof: pd.DataFrame, threshold: float) -> dict[str, dict[str, float]]:
+    """Sentence-level precision/recall/F1 of the content class, per corpus and over everything."""
+    out = {}
+    for corpus, part in [("all", oof), *sorted(oof.groupby("corpus"))]:
+        y_pred = (part["p_content"] >= threshold).astype(int)
+        precision, recall, f1, _ = precision_recall_fscore_support(
+            part["label"], y_pred, average="binary", zero_division=0
+        )
+        out[corpus] = {"precision": round(float(precision), 6), "recall": round(float(recall), 6),
+                       "f1": round(float(f1), 6), "sentences": int(len(part)),
+                       "sites": int(part["site"].nunique()), "pages": int(part["article_id"].nunique())}
+    return out
+
+
+def library_versions() -> dict[str, str]:
+    versions = {"python": platform.python_version()}
+    for name in LIBRARIES:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            versions[name] = "not installed"
+    return versions
+
+
+def train(config_path: Path, processed_dir: Path, annotations_dir: Path, model_path: Path,
+          cv: bool = True, progress=None) -> dict[str, Any]:
+    """Cross-validate (by site), fit on everything, write the model and its card; return the card."""
+    config = load_config(config_path)
+    started = time.perf_counter()
+    data = load_training_data(config, processed_dir, annotations_dir)
+    threshold = float(config.get("threshold", 0.5))
+    cv_scores: dict[str, Any] = {}
+    if cv:
+        oof = cross_validate(data, config, progress=progress)
+        oof.to_parquet(model_path.with_name("cv-predictions.parquet"), index=False)
+        cv_scores = scores_by_corpus(oof, threshold)
+    classifier = make_classifier(config).fit(data.table, data.y, data.groups, data.table["weight"].to_numpy())
+    version = save_model(classifier, model_path)
+    card = {
+        "model": str(model_path), "version": version, "threshold": threshold, "config": config,
+        "config_sha256": sha256_of(config_path), "data": data.sources,
+        "training_rows": {c: int(n) for c, n in sorted(data.table["corpus"].value_counts().items())},
+        "content_share": round(float(data.y.mean()), 6), "libraries": library_versions(),
+        "cv": {"splitter": "GroupKFold by site", "folds": int(config.get("cv_folds", 5)), "scores": cv_scores},
+        "training_seconds": round(time.perf_counter() - started, 1),
+    }
+    write_text_atomic(model_path.with_name("model-card.json"), _dumps(card))
+    return card
+
+
+def _dumps(card: dict[str, Any]) -> str:
+    import json
+
+    return json.dumps(card, indent=2, ensure_ascii=False) + "\n"

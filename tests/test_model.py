@@ -1,0 +1,158 @@
+"""The classifier end to end on the seed gold: training, determinism, safe loading, cleaning, CLI, spaCy."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+import skops.io as sio
+
+from winnow.clean import clean_text, join_kept
+from winnow.model import ModelError, load_model
+from winnow.segment import segment_text
+from winnow.train import train
+
+from .conftest import REPO, SEED_FILES
+
+FAST_CONFIG = """
+seed = 3
+threshold = 0.5
+cv_folds = 2
+[data]
+silver_dir = "does-not-exist"
+corpora = []
+gold_weight = 1.0
+[model]
+passes = 2
+ngram_features = 4096
+max_iter = 30
+inner_folds = 2
+"""
+
+
+@pytest.fixture(scope="module")
+def processed(tmp_path_factory):
+    out = tmp_path_factory.mktemp("processed")
+    subprocess.run([sys.executable, "-m", "winnow.cli", "segment", "--raw-dir", str(REPO / "data" / "raw"),
+                    "--out-dir", str(out)], check=True, capture_output=True)
+    return out
+
+
+@pytest.fixture(scope="module")
+def trained(processed, tmp_path_factory):
+    work = tmp_path_factory.mktemp("model")
+    config = work / "config.toml"
+    config.write_text(FAST_CONFIG, encoding="utf-8")
+    card = train(config, processed, REPO / "annotations", work / "model.skops")
+    return work, card
+
+
+def test_training_writes_model_and_card(trained):
+    work, card = trained
+    assert (work / "model.skops").is_file()
+    saved = json.loads((work / "model-card.json").read_text(encoding="utf-8"))
+    assert saved["version"] == card["version"] == load_model(work / "model.skops").version
+    assert saved["training_rows"] == {"gold": 105}
+    assert set(saved["cv"]["scores"]) == {"all", "gold"}
+    assert saved["libraries"]["scikit-learn"].startswith("1.")
+    assert all(len(h) == 64 for h in saved["data"].values())
+
+
+def test_same_inputs_give_the_same_model_bytes_and_scores(trained, processed, tmp_path):
+    work, card = trained
+    again = train(work / "config.toml", processed, REPO / "annotations", tmp_path / "model.skops")
+    assert (tmp_path / "model.skops").read_bytes() == (work / "model.skops").read_bytes()
+    assert again["cv"] == card["cv"]
+
+
+def test_missing_corrupt_and_untrusted_model_files_are_clear_errors(tmp_path):
+    with pytest.raises(ModelError, match="make train"):
+        load_model(tmp_path / "none.skops")
+    corrupt = tmp_path / "corrupt.skops"
+    corrupt.write_bytes(b"not a zip file")
+    with pytest.raises(ModelError, match="not a readable winnow model"):
+        load_model(corrupt)
+    from collections import Counter
+
+    from sklearn.svm import SVC
+
+    untrusted = tmp_path / "untrusted.skops"
+    sio.dump({"format_version": 1, "classifier": Counter()}, untrusted)
+    with pytest.raises(ModelError, match="does not trust.*Counter"):
+        load_model(untrusted)
+    foreign = tmp_path / "foreign.skops"
+    sio.dump({"format_version": 1, "classifier": SVC()}, foreign)
+    with pytest.raises(ModelError, match="does not hold a winnow SentenceClassifier"):
+        load_model(foreign)
+    old = tmp_path / "old.skops"
+    sio.dump({"format_version": 0, "classifier": SVC()}, old)
+    with pytest.raises(ModelError, match="incompatible winnow version"):
+        load_model(old)
+
+
+def test_predictions_keep_the_callers_sentence_order(trained):
+    model = load_model(trained[0] / "model.skops")
+    records = segment_text("a", SEED_FILES[1].read_text(encoding="utf-8"))
+    (forward,) = model.predict_proba([records])
+    (backward,) = model.predict_proba([records[::-1]])
+    assert list(backward) == list(forward[::-1])
+
+
+def test_clean_keeps_blocks_in_order_and_threshold_is_the_knob(trained):
+    model = load_model(trained[0] / "model.skops")
+    text = SEED_FILES[1].read_text(encoding="utf-8")
+    everything = clean_text(text, model, threshold=0.0)
+    nothing = clean_text(text, model, threshold=1.01)
+    default = clean_text(text, model)
+    assert nothing == ""
+    assert everything.splitlines() == [line.strip() for line in text.splitlines() if line.strip()]
+    kept = default.splitlines()
+    assert 0 < len(kept) < len(everything.splitlines())
+    positions = [text.find(line.split(". ")[0]) for line in kept]
+    assert positions == sorted(positions) and min(positions) >= 0
+
+
+def test_join_kept_preserves_spacing_between_adjacent_kept_sentences():
+    text = "One.  Two. Three.\nFour.\n"
+    records = segment_text("x", text)
+    assert join_kept(text, records, [True, True, False, True]) == "One.  Two.\nFour.\n"
+    assert join_kept(text, records, [True, False, True, False]) == "One. Three.\n"
+
+
+def test_cli_clean_directory_file_and_stdin(trained, tmp_path):
+    model = trained[0] / "model.skops"
+    out = tmp_path / "out"
+    cmd = [sys.executable, "-m", "winnow.cli", "clean", "--model", str(model)]
+    subprocess.run([*cmd, "--input-dir", str(REPO / "data" / "raw"), "--output-dir", str(out)], check=True,
+                   capture_output=True)
+    assert sorted(p.name for p in out.iterdir()) == sorted(p.name for p in SEED_FILES)
+    single = subprocess.run([*cmd, str(SEED_FILES[1])], check=True, capture_output=True, text=True).stdout
+    piped = subprocess.run([*cmd, "-"], input=SEED_FILES[1].read_bytes(), check=True, capture_output=True).stdout
+    assert single == (out / SEED_FILES[1].name).read_text(encoding="utf-8") == piped.decode("utf-8")
+
+
+def test_cli_predict_jsonl_and_missing_model(trained, tmp_path):
+    cmd = [sys.executable, "-m", "winnow.cli", "predict"]
+    proc = subprocess.run([*cmd, "--model", str(trained[0] / "model.skops"), str(SEED_FILES[0])],
+                          check=True, capture_output=True, text=True)
+    rows = [json.loads(line) for line in proc.stdout.splitlines()]
+    text = SEED_FILES[0].read_text(encoding="utf-8")
+    assert len(rows) == len(segment_text("x", text))
+    for row in rows:
+        assert row["label"] == ("content" if row["p_content"] >= 0.5 else "boilerplate")
+        assert text[row["char_start"]:row["char_end"]] == row["text"]
+    missing = subprocess.run([*cmd, "--model", str(tmp_path / "nope.skops"), str(SEED_FILES[0])],
+                             capture_output=True, text=True)
+    assert missing.returncode == 1 and "make train" in missing.stderr
+
+
+def test_spacy_component_scores_every_sentence(trained):
+    import spacy
+
+    nlp = spacy.blank("en")
+    nlp.add_pipe("sentencizer")
+    nlp.add_pipe("winnow", config={"model": str(trained[0] / "model.skops")})
+    doc = nlp(SEED_FILES[1].read_text(encoding="utf-8"))
+    scored = [s for s in doc.sents if s.text.strip()]
+    assert scored and all(0.0 <= s._.p_content <= 1.0 for s in scored)
+    assert all(s._.is_boilerplate == (s._.p_content < 0.5) for s in scored)
