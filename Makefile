@@ -86,20 +86,28 @@ ls-export: $(SENTENCES) | $(INSTALLED) ## Pull Label Studio annotations into ann
 # --- end labelstudio ---
 
 # --- dataset (helper) ---
-# The Hub folder: parquet shards + README.md card + build_manifest.json. Only rights=redistributable articles
-# go in; DATASET_FLAGS=--include-restricted makes a local/private build that `publish` refuses.
-DATASET_DIR   := data/dataset
-DATASET_CARD  := $(DATASET_DIR)/README.md
-DATASET_FLAGS ?=
-HF_REPO       ?=
-PUBLISH_FLAGS ?=
+# The Hub folder: parquet shards + README.md card + build_manifest.json, only rights=redistributable articles
+# (the build refuses when there are none). dataset-local also includes restricted texts, in a separate
+# git-ignored folder that `publish` refuses, so the publishable folder never holds them.
+DATASET_DIR    := data/dataset
+DATASET_CARD   := $(DATASET_DIR)/README.md
+LOCAL_DATASET  := data/interim/dataset-local
+HF_REPO        ?=
+PUBLISH_FLAGS  ?=
+DATASET_INPUTS := $(VALIDATED) data/processed/articles.jsonl $(SENTENCES) $(ANNOTATIONS) $(wildcard eval/metrics.json) \
+                  src/winnow/dataset.py src/winnow/cli_dataset.py
 
-.PHONY: dataset publish
+.PHONY: dataset dataset-local publish
 
-dataset: $(DATASET_CARD) ## Build the HF dataset folder data/dataset (DATASET_FLAGS=--include-restricted: local only)
+dataset: $(DATASET_CARD) ## Build the Hub dataset folder data/dataset (redistributable articles only)
 
-$(DATASET_CARD): $(VALIDATED) data/processed/articles.jsonl $(SENTENCES) $(ANNOTATIONS) $(wildcard eval/metrics.json) src/winnow/dataset.py src/winnow/cli_dataset.py | $(INSTALLED)
-	$(WINNOW) dataset build --processed-dir data/processed --annotations-dir annotations --out-dir $(DATASET_DIR) $(DATASET_FLAGS)
+$(DATASET_CARD): $(DATASET_INPUTS) | $(INSTALLED)
+	$(WINNOW) dataset build --processed-dir data/processed --annotations-dir annotations --out-dir $(DATASET_DIR)
+
+dataset-local: $(LOCAL_DATASET)/README.md ## Same, restricted texts included, in data/interim/dataset-local (never published)
+
+$(LOCAL_DATASET)/README.md: $(DATASET_INPUTS) | $(INSTALLED)
+	$(WINNOW) dataset build --processed-dir data/processed --annotations-dir annotations --out-dir $(LOCAL_DATASET) --include-restricted
 
 ifneq ($(filter publish,$(MAKECMDGOALS)),)
 ifeq ($(strip $(HF_REPO)),)
