@@ -7,7 +7,8 @@ with a later ``created_at``; conflicting labels from different annotators stay s
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -20,6 +21,7 @@ KINDS = ("headline", "byline", "caption", "related", "navigation", "promo", "met
 STANCES = ("favor", "against", "neutral")
 SOURCES = ("manual", "label-studio")
 REQUIRED_FIELDS = ("sentence_id", "article_id", "annotator", "created_at", "label", "kind", "stance", "source")
+DEFAULT_ADJUDICATORS = ("adjudicator",)  # an annotator whose record settles a sentence outright
 OPTIONAL_FIELDS = ("lead_time", "prediction", "ls_task_id", "ls_annotation_id", "note")
 
 
@@ -120,3 +122,51 @@ def latest_per_annotator(records: Iterable[dict[str, Any]]) -> dict[tuple[str, s
         if key not in latest or str(record["created_at"]) >= str(latest[key]["created_at"]):
             latest[key] = record
     return latest
+
+
+def _unique_top(counter: Counter) -> Any | None:
+    """The single most common key, or None when the top count is shared (a tie)."""
+    ranked = counter.most_common()
+    if not ranked or (len(ranked) > 1 and ranked[0][1] == ranked[1][1]):
+        return None
+    return ranked[0][0]
+
+
+def resolve_sentence(records: Sequence[dict], adjudicators: Iterable[str] = DEFAULT_ADJUDICATORS,
+                     require_detail: bool = True) -> dict[str, Any] | None:
+    """Gold (label, kind, stance, annotator_count, agreement) of one sentence from the newest record of each
+    annotator, or None when the annotators tie and nobody adjudicated. With ``require_detail=False`` a tie
+    on kind/stance alone still resolves the label (kind/stance then None): enough for training."""
+    adjudicators = set(adjudicators)
+    decisive = sorted((r for r in records if r["annotator"] in adjudicators), key=lambda r: str(r["created_at"]))
+    if decisive:
+        label, kind, stance = decisive[-1]["label"], decisive[-1]["kind"], decisive[-1]["stance"]
+    else:
+        label = _unique_top(Counter(r["label"] for r in records))
+        if label is None:
+            return None
+        voters = [r for r in records if r["label"] == label]
+        detail = "kind" if label == "boilerplate" else "stance"
+        value = _unique_top(Counter(r[detail] for r in voters))
+        if value is None and require_detail:
+            return None
+        kind, stance = (value, None) if detail == "kind" else (None, value)
+    agreement = len({(r["label"], r["stance"] if r["label"] == "content" else None) for r in records}) == 1
+    return {"label": label, "kind": kind, "stance": stance,
+            "annotator_count": len({r["annotator"] for r in records}), "agreement": agreement}
+
+
+def gold_labels(annotations: Iterable[dict], adjudicators: Iterable[str] = DEFAULT_ADJUDICATORS,
+                require_detail: bool = True) -> tuple[dict[str, dict], list[str]]:
+    """Gold label per sentence id, and the sorted ids of unresolved (tied) sentences."""
+    by_sentence: dict[str, list[dict]] = defaultdict(list)
+    for record in latest_per_annotator(annotations).values():
+        by_sentence[record["sentence_id"]].append(record)
+    gold, unresolved = {}, []
+    for sentence_id in sorted(by_sentence):
+        resolved = resolve_sentence(by_sentence[sentence_id], adjudicators, require_detail)
+        if resolved is None:
+            unresolved.append(sentence_id)
+        else:
+            gold[sentence_id] = resolved
+    return gold, unresolved

@@ -41,10 +41,11 @@ from pathlib import Path
 from typing import Any
 
 from winnow.annotations import (
+    DEFAULT_ADJUDICATORS,
     KINDS,
     LABELS,
     STANCES,
-    latest_per_annotator,
+    gold_labels,
     load_annotations,
     validate_annotations,
 )
@@ -58,7 +59,6 @@ SPLIT_BUCKETS = (("train", 80), ("validation", 90), ("test", 100))  # sha1(site)
 MANIFEST_NAME = "build_manifest.json"
 CARD_NAME = "README.md"
 DATASET_NAME = "winnow"
-DEFAULT_ADJUDICATORS = ("adjudicator",)
 NO_VALUE = -1
 UNKNOWN_SITE = "unknown"
 RESTRICTED_TITLE = "[LOCAL BUILD, RESTRICTED TEXTS] "
@@ -136,51 +136,6 @@ def select_articles(articles: Iterable[dict], include_restricted: bool) -> tuple
 
 
 # --------------------------------------------------------------------------------------------- gold labels
-
-def _unique_top(counter: Counter) -> Any | None:
-    """The single most common key, or None when the top count is shared (a tie)."""
-    ranked = counter.most_common()
-    if not ranked or (len(ranked) > 1 and ranked[0][1] == ranked[1][1]):
-        return None
-    return ranked[0][0]
-
-
-def resolve_sentence(records: Sequence[dict], adjudicators: Iterable[str]) -> dict[str, Any] | None:
-    """Gold (label, kind, stance, annotator_count, agreement) of one sentence from the newest record of each
-    annotator, or None when the annotators tie and nobody adjudicated."""
-    adjudicators = set(adjudicators)
-    decisive = sorted((r for r in records if r["annotator"] in adjudicators), key=lambda r: str(r["created_at"]))
-    if decisive:
-        label, kind, stance = decisive[-1]["label"], decisive[-1]["kind"], decisive[-1]["stance"]
-    else:
-        label = _unique_top(Counter(r["label"] for r in records))
-        if label is None:
-            return None
-        voters = [r for r in records if r["label"] == label]
-        detail = "kind" if label == "boilerplate" else "stance"
-        value = _unique_top(Counter(r[detail] for r in voters))
-        if value is None:
-            return None
-        kind, stance = (value, None) if detail == "kind" else (None, value)
-    agreement = len({(r["label"], r["stance"] if r["label"] == "content" else None) for r in records}) == 1
-    return {"label": label, "kind": kind, "stance": stance,
-            "annotator_count": len({r["annotator"] for r in records}), "agreement": agreement}
-
-
-def gold_labels(annotations: Iterable[dict], adjudicators: Iterable[str]) -> tuple[dict[str, dict], list[str]]:
-    """Gold label per sentence id, and the sorted ids of unresolved (tied) sentences."""
-    by_sentence: dict[str, list[dict]] = defaultdict(list)
-    for record in latest_per_annotator(annotations).values():
-        by_sentence[record["sentence_id"]].append(record)
-    gold, unresolved = {}, []
-    for sentence_id in sorted(by_sentence):
-        resolved = resolve_sentence(by_sentence[sentence_id], adjudicators)
-        if resolved is None:
-            unresolved.append(sentence_id)
-        else:
-            gold[sentence_id] = resolved
-    return gold, unresolved
-
 
 # --------------------------------------------------------------------------------------------- splits
 

@@ -9,7 +9,6 @@ import hashlib
 import platform
 import time
 import tomllib
-from collections import Counter
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
@@ -20,7 +19,7 @@ import pandas as pd
 from sklearn.metrics import precision_recall_fscore_support
 from sklearn.model_selection import GroupKFold
 
-from winnow.annotations import latest_per_annotator, load_annotations
+from winnow.annotations import gold_labels, load_annotations
 from winnow.jsonio import read_jsonl, write_text_atomic
 from winnow.model import SentenceClassifier, save_model
 
@@ -52,23 +51,16 @@ def sha256_of(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def gold_labels(annotations_dir: Path) -> dict[str, int]:
-    """Majority label per sentence over annotators' latest records; ties are left out as unresolved."""
-    votes: dict[str, Counter] = {}
-    for (sentence_id, _), record in latest_per_annotator(load_annotations(annotations_dir)).items():
-        votes.setdefault(sentence_id, Counter())[record["label"]] += 1
-    labels = {}
-    for sentence_id, counter in votes.items():
-        (top, top_n), *rest = counter.most_common()
-        if not rest or rest[0][1] < top_n:
-            labels[sentence_id] = int(top == "content")
-    return labels
+def gold_content_labels(annotations_dir: Path) -> dict[str, int]:
+    """1/0 (content/boilerplate) per resolved sentence: adjudicator, else a unique majority; ties left out."""
+    resolved, _ = gold_labels(load_annotations(annotations_dir), require_detail=False)
+    return {sentence_id: int(gold["label"] == "content") for sentence_id, gold in resolved.items()}
 
 
 def gold_table(processed_dir: Path, annotations_dir: Path, weight: float) -> pd.DataFrame:
     sentences = read_jsonl(processed_dir / "sentences.jsonl")
     sites = {a["article_id"]: a.get("site") or a["article_id"] for a in read_jsonl(processed_dir / "articles.jsonl")}
-    labels = gold_labels(annotations_dir)
+    labels = gold_content_labels(annotations_dir)
     rows = [
         {**s, "corpus": GOLD_CORPUS, "site": sites[s["article_id"]], "label": labels[s["sentence_id"]],
          "weight": weight}
