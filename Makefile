@@ -75,11 +75,11 @@ $(LS_INSTALLED):
 	$(LS_VENV)/bin/python -m pip install --quiet --disable-pip-version-check label-studio==$(LS_VERSION)
 	touch $@
 
-label-studio: $(LS_INSTALLED) $(INSTALLED) ## Start a local Label Studio on 127.0.0.1:$(LS_PORT) (data in .labelstudio/data)
+label-studio: $(LS_INSTALLED) $(INSTALLED) ## Start a local Label Studio on 127.0.0.1 (LS_PORT=8080, data in .labelstudio/data)
 	$(PY) -m winnow.labelstudio.server --data-dir $(LS_DATA) --port $(LS_PORT)
 
-ls-import: $(SENTENCES) | $(INSTALLED) ## Push sentences + model predictions to Label Studio (LS_ARGS="--strategy uncertain --limit 200")
-	$(WINNOW) ls push $(LS_ARGS)
+ls-import: $(SENTENCES) $(MODEL) | $(INSTALLED) ## Push sentences + model predictions to Label Studio (LS_ARGS="--strategy uncertain --limit 200")
+	$(WINNOW) ls push --model $(MODEL) $(LS_ARGS)
 
 ls-export: $(SENTENCES) | $(INSTALLED) ## Pull Label Studio annotations into annotations/labelstudio.jsonl (append-only)
 	$(WINNOW) ls pull

@@ -1,0 +1,64 @@
+"""CLI command ``winnow eval``: only parses options and calls :mod:`winnow.evaluate`."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import typer
+from rich.console import Console
+
+err = Console(stderr=True)
+
+
+def _error(message: str) -> typer.Exit:
+    err.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    return typer.Exit(1)
+
+
+def eval_command(
+    out_dir: Path = typer.Option(Path("eval"), help="Where metrics.json, report.md and the plots go."),
+    cv_predictions: Path = typer.Option(Path("train/cv-predictions.parquet"),
+                                        help="Out-of-fold predictions written by `make train`."),
+    model: Path = typer.Option(Path("train/model.skops"), help="Trained model (its card gives the threshold)."),
+    annotations_dir: Path = typer.Option(Path("annotations"), help="Gold annotations (kinds, agreement)."),
+    sentences: Path = typer.Option(Path("data/processed/sentences.jsonl"), help="Segmented sentences."),
+    silver_dir: Path = typer.Option(Path("data/interim/silver"), help="Imported corpora (their gold texts)."),
+    corpora: Path = typer.Option(Path("../shared/corpora"), help="Corpora root, for the pages' HTML."),
+    learning_curve: Path = typer.Option(None, help="JSON list of learning-curve points "
+                                        "({n_train, f1[, low, high, series]}); plotted when given."),
+    threshold: float = typer.Option(None, min=0.0, max=1.0, help="Decision threshold (default: model card)."),
+    html: bool = typer.Option(True, help="Run the HTML extractors on pages that have HTML."),
+    n_boot: int = typer.Option(1000, min=1, help="Bootstrap resamples (of pages) for the intervals."),
+    seed: int = typer.Option(0, help="Bootstrap and dummy-baseline seed."),
+) -> None:
+    """Evaluate the classifier against baselines: metrics.json (reproducible), report.md, PNG plots.
+
+    Sentence P/R/F1 on held-out sites (cross-validation by site) and page-level shingle F1, per corpus, with
+    page-bootstrap intervals; baselines (keep everything, dummy, C4 and FineWeb line rules, jusText on text,
+    and trafilatura / readability / jusText on HTML, marked †); leakage per kind of boilerplate; per site;
+    annotator agreement and disagreements; the most confident errors; pages/s of every system.
+    """
+    from winnow.evaluate import EvaluationError, evaluate, write_evaluation
+
+    points = None
+    if learning_curve is not None:
+        if not learning_curve.is_file():
+            raise _error(f"{learning_curve} not found")
+        points = json.loads(learning_curve.read_text(encoding="utf-8"))
+    try:
+        result = evaluate(cv_path=cv_predictions, model_path=model, annotations_dir=annotations_dir,
+                          sentences_path=sentences, silver_dir=silver_dir,
+                          corpora_root=corpora if corpora.is_dir() else None, learning_curve=points,
+                          threshold=threshold, with_html=html, n_boot=n_boot, seed=seed)
+    except EvaluationError as error:
+        raise _error(str(error)) from None
+    paths = write_evaluation(result, out_dir)
+    inputs = result["inputs"]
+    err.print(f"evaluated {inputs['sentences']} sentences on {inputs['pages']} pages "
+              f"({', '.join(inputs['corpora'])}); HTML for {inputs['html']} pages")
+    err.print("wrote " + ", ".join(str(p) for p in paths))
+
+
+def register(app: typer.Typer) -> None:
+    app.command("eval")(eval_command)
