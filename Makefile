@@ -26,7 +26,7 @@ MODEL_SRC    := $(addprefix src/winnow/,features.py model.py train.py segment.py
 help: ## Show this list of targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
 
-all: data train ## Set up, then run the main job on the embedded data (data -> train -> eval)
+all: data train eval ## Set up, then run the main job on the embedded data (data -> train -> eval)
 
 setup: $(INSTALLED) ## Create .venv and install winnow with pinned dependencies (constraints.txt)
 
@@ -133,3 +133,26 @@ eval: $(EVAL_DIR)/metrics.json ## Evaluate model vs baselines: eval/metrics.json
 $(EVAL_DIR)/metrics.json: $(MODEL) $(VALIDATED) $(LEARNING_CURVE) $(SRC) | $(INSTALLED)
 	$(WINNOW) eval --out-dir $(EVAL_DIR) --corpora $(CORPORA) $(if $(LEARNING_CURVE),--learning-curve $(LEARNING_CURVE)) $(EVAL_FLAGS)
 # --- end eval ---
+
+# --- corpus (helper) ---
+# Silver labels from the benchmark corpora in $(CORPORA) (read in place, never copied): one real file target
+# per corpus, rebuilt when its pages.jsonl.gz or the code changes. Outputs are git-ignored, except the numeric
+# report eval/silver-report.{json,md}; eval/silver-samples.md holds corpus text and must stay git-ignored.
+SILVER_DIR     := data/interim/silver
+SILVER_WORKERS ?= 2
+SILVER_SRC     := $(addprefix src/winnow/,silver.py corpus.py cli_corpus.py segment.py textio.py)
+
+.PHONY: silver
+
+silver: eval/silver-report.json ## Silver-label every corpus in CORPORA (default ../shared/corpora) -> data/interim/silver + eval/silver-report.md
+
+$(SILVER_DIR)/%.parquet: $(CORPORA)/%/pages.jsonl.gz $(SILVER_SRC) | $(INSTALLED)
+	$(WINNOW) import-corpus $(CORPORA)/$* --out-dir $(SILVER_DIR) --workers $(SILVER_WORKERS) --no-report
+
+$(SILVER_DIR)/%-pages.parquet: $(SILVER_DIR)/%.parquet
+	@test -f $@ || { echo "error: $@ missing; remove $< and rerun make silver" >&2; exit 1; }
+
+eval/silver-report.json: $(SILVER_FILES) src/winnow/silver_report.py | $(INSTALLED)
+	@test -n "$(CORPUS_NAMES)" || { echo "error: no */pages.jsonl.gz under CORPORA=$(CORPORA)" >&2; exit 1; }
+	$(WINNOW) silver-report $(CORPUS_NAMES) --silver-dir $(SILVER_DIR) --report-dir eval
+# --- end corpus ---
