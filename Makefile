@@ -21,6 +21,14 @@ CORPUS_NAMES := $(notdir $(patsubst %/pages.jsonl.gz,%,$(wildcard $(CORPORA)/*/p
 SILVER_FILES := $(CORPUS_NAMES:%=data/interim/silver/%.parquet)
 MODEL_SRC    := $(addprefix src/winnow/,features.py model.py train.py segment.py)
 
+# Label Studio's server lives in its own venv: in .venv it would downgrade pyarrow and python-dateutil.
+LS_VERSION   := 1.23.2
+LS_VENV      := .labelstudio/venv
+LS_INSTALLED := $(LS_VENV)/.installed
+LS_DATA      ?= .labelstudio/data
+LS_PORT      ?= 8080
+LS_ARGS      ?=
+
 .PHONY: help setup all data train test lint clean
 
 help: ## Show this list of targets
@@ -50,7 +58,7 @@ train: $(MODEL) ## Train the classifier on annotations/ + silver corpora in $(CO
 $(MODEL): $(VALIDATED) train/config.toml $(SILVER_FILES) $(MODEL_SRC) | $(INSTALLED)
 	$(WINNOW) train --config train/config.toml --model $@
 
-test: $(INSTALLED) ## Run the test suite (unit + integration; corpora tests need $(CORPORA))
+test: $(INSTALLED) $(LS_INSTALLED) ## Run the test suite (unit + integration; corpora tests need $(CORPORA))
 	WINNOW_CORPORA=$(abspath $(CORPORA)) $(VENV)/bin/pytest -q
 
 lint: $(INSTALLED) ## ruff check
@@ -60,13 +68,6 @@ clean: ## Remove generated data, models and reports (keeps .venv)
 	rm -rf data/processed data/interim data/dataset train/model.skops train/model-card.json
 
 # --- labelstudio (helper) ---
-# Label Studio's server lives in its own venv: in .venv it would downgrade pyarrow and python-dateutil.
-LS_VERSION   := 1.23.2
-LS_VENV      := .labelstudio/venv
-LS_INSTALLED := $(LS_VENV)/.installed
-LS_DATA      ?= .labelstudio/data
-LS_PORT      ?= 8080
-LS_ARGS      ?=
 
 .PHONY: label-studio ls-import ls-export
 
