@@ -76,3 +76,10 @@ def test_undecodable_bytes_are_refused():
     junk = bytes(range(128, 256)) * 40
     with pytest.raises(InputError):
         decode_article(junk, "junk.txt")
+
+
+def test_html_with_xml_incompatible_characters_still_renders():
+    from winnow.textio import render_html
+
+    text = render_html("<html><body><p>Vertical\x0btab here.</p><p>Lone \ud800 surrogate.</p></body></html>")
+    assert text.splitlines() == ["Verticaltab here.", "Lone ? surrogate."]

@@ -18,6 +18,7 @@ HTML_SNIFF_CHARS = 4096
 PREFERRED_ENCODINGS = ("cp1252", "latin_1", "iso8859_15")
 _HTML_START = re.compile(r"^\s*(<!--.*?-->\s*)*<(!doctype\s+html|html[\s>]|head[\s>]|body[\s>])", re.I | re.S)
 _HTML_TAG = re.compile(r"<(p|div|span|a|br|li|td|script|style|meta|link)\b[^>]*>", re.I)
+_XML_INCOMPATIBLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 _UTF16_BOMS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
 
 
@@ -119,5 +120,7 @@ def render_html(html: str) -> str:
     """Render an HTML page to a plain-text dump, one block per line, as our users' scrapers do."""
     import html_text
 
+    # lxml refuses XML-incompatible characters (C0 controls, lone surrogates): drop them first.
+    html = _XML_INCOMPATIBLE.sub("", html.encode("utf-8", "replace").decode("utf-8"))
     text = html_text.extract_text(html, guess_layout=True)
     return re.sub(r"\n{2,}", "\n", text).strip() + "\n"
