@@ -141,3 +141,11 @@ def test_attach_html_from_real_corpus(corpora: Path) -> None:
     counts = attach_corpus_pages(pages, None, corpora)
     assert counts == {"gold_text": 0, "html": 3}
     assert all(p["html"].lstrip()[:1] == "<" for p in pages[:3]) and "html" not in pages[3]
+
+
+def test_body_gold_drops_only_a_leading_headline():
+    from winnow.evaluate import body_gold
+
+    assert body_gold("Big headline\n\nFirst paragraph.", "Big headline") == "First paragraph."
+    assert body_gold("First paragraph.", "Not here") == "First paragraph."
+    assert body_gold(None, None) == ""

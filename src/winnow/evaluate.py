@@ -96,6 +96,18 @@ def pages_from_rows(rows: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
     return pages
 
 
+def body_gold(gold_text: str | None, gold_headline: str | None) -> str:
+    """The gold main text without the article's own headline, which this project counts as boilerplate.
+
+    The import records the gold paragraphs it recognised as the page's headline (``gold_headline``); every
+    system is scored against the same headline-free gold.
+    """
+    gold_text = gold_text if isinstance(gold_text, str) else ""
+    if isinstance(gold_headline, str) and gold_headline and gold_text.startswith(gold_headline):
+        return gold_text[len(gold_headline):].lstrip()
+    return gold_text
+
+
 def attach_corpus_pages(pages: list[dict[str, Any]], silver_dir: Path | None, corpora_root: Path | None,
                         with_html: bool = True) -> dict[str, int]:
     """Add ``gold_text`` (silver page tables) and ``html`` (corpora, read in place) to corpus pages.
@@ -116,9 +128,10 @@ def attach_corpus_pages(pages: list[dict[str, Any]], silver_dir: Path | None, co
     for corpus, by_id in sorted(wanted.items()):
         table = silver_dir / f"{corpus}-pages.parquet" if silver_dir else None
         if table and table.is_file():
-            for row in pd.read_parquet(table, columns=["page_id", "gold_text"]).to_dict("records"):
+            frame = pd.read_parquet(table)
+            for row in frame.reindex(columns=["page_id", "gold_text", "gold_headline"]).to_dict("records"):
                 if row["page_id"] in by_id:
-                    by_id[row["page_id"]]["gold_text"] = row["gold_text"] or ""
+                    by_id[row["page_id"]]["gold_text"] = body_gold(row["gold_text"], row["gold_headline"])
                     counts["gold_text"] += 1
         source = corpora_root / corpus / PAGES_FILE if corpora_root else None
         if with_html and source and source.is_file():
