@@ -1,0 +1,58 @@
+"""The Makefile's data stage uses real file targets: a second `make data` does no work, a changed input rebuilds."""
+
+import os
+import shutil
+import subprocess
+import time
+
+import pytest
+
+from .conftest import REPO
+
+COPIED = ("Makefile", "pyproject.toml", "constraints.txt", "data/raw", "annotations", "src")
+
+
+@pytest.fixture
+def project(tmp_path):
+    if not (REPO / ".venv" / ".installed").exists():
+        pytest.skip("needs the installed .venv (run through `make test`)")
+    for name in COPIED:
+        source, target = REPO / name, tmp_path / name
+        if source.is_dir():
+            shutil.copytree(source, target, ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))
+        else:
+            shutil.copy2(source, target)
+    (tmp_path / ".venv").symlink_to(REPO / ".venv")
+    return tmp_path
+
+
+def make(project, *args):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MAKE")}
+    return subprocess.run(["make", "--no-print-directory", *args, "CORPORA=/nonexistent"], cwd=project,
+                          capture_output=True, text=True, env=env)
+
+
+def test_help_is_the_default_goal(project):
+    out = make(project).stdout
+    assert "data" in out and "train" in out and "test" in out
+
+
+def test_second_make_data_does_no_work_and_a_changed_input_rebuilds(project):
+    first = make(project, "data")
+    assert first.returncode == 0, first.stderr
+    assert (project / "data/processed/sentences.jsonl").is_file()
+    assert make(project, "-q", "data").returncode == 0
+    second = make(project, "data")
+    assert "winnow" not in second.stdout
+    time.sleep(1.1)
+    (project / "data/raw/articles.jsonl").touch()
+    assert make(project, "-q", "data").returncode == 1
+
+
+def test_checksum_mismatch_fails_make_data(project):
+    raw = project / "data/raw/000_b936a8f9ba5b5a2d.txt"
+    raw.write_bytes(raw.read_bytes().replace(b"Pentagon", b"Pentagram", 1))
+    result = make(project, "data")
+    assert result.returncode != 0
+    assert "sha256 mismatch" in result.stderr and "000_b936a8f9ba5b5a2d.txt" in result.stderr
+    assert not (project / "data/processed/sentences.jsonl").exists()
