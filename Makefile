@@ -29,7 +29,9 @@ LS_DATA      ?= .labelstudio/data
 LS_PORT      ?= 8080
 LS_ARGS      ?=
 
-.PHONY: help setup all data train test lint clean
+ABLATION_PAGES ?= 300
+
+.PHONY: help setup all data train ablation test lint clean
 
 help: ## Show this list of targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -57,6 +59,12 @@ train: $(MODEL) ## Train the classifier on annotations/ + silver corpora in $(CO
 
 $(MODEL): $(VALIDATED) train/config.toml $(SILVER_FILES) $(MODEL_SRC) | $(INSTALLED)
 	$(WINNOW) train --config train/config.toml --model $@
+
+ablation: $(VALIDATED) $(SILVER_FILES) | $(INSTALLED) ## Cross-validate model variants -> train/ablation.md (ABLATION_PAGES=300 per corpus)
+	$(WINNOW) ablation --config train/config.toml --max-pages $(ABLATION_PAGES) --output train/ablation.md
+
+train/learning-curve.json: $(MODEL)
+	$(WINNOW) learning-curve --config train/config.toml --output $@
 
 test: $(INSTALLED) $(LS_INSTALLED) ## Run the test suite (unit + integration; corpora tests need $(CORPORA))
 	WINNOW_CORPORA=$(abspath $(CORPORA)) $(VENV)/bin/pytest -q
@@ -125,13 +133,14 @@ publish: $(DATASET_CARD) ## Upload data/dataset to the Hub: make publish HF_REPO
 # the pages' HTML in $(CORPORA) when present. metrics.json is reproducible; timings go to report.md/timing.json.
 EVAL_DIR      := eval
 EVAL_FLAGS    ?=
-LEARNING_CURVE := $(wildcard train/learning-curve.json)
+LEARNING_CURVE := train/learning-curve.json
+EVAL_SRC      := $(addprefix src/winnow/,metrics.py baselines.py report.py evaluate.py agreement.py cli_evaluate.py)
 
 .PHONY: eval
 
 eval: $(EVAL_DIR)/metrics.json ## Evaluate model vs baselines: eval/metrics.json, report.md, plots (EVAL_FLAGS="--no-html --n-boot 200")
 
-$(EVAL_DIR)/metrics.json: $(MODEL) $(VALIDATED) $(LEARNING_CURVE) $(SRC) | $(INSTALLED)
+$(EVAL_DIR)/metrics.json: $(MODEL) $(VALIDATED) $(LEARNING_CURVE) $(EVAL_SRC) | $(INSTALLED)
 	$(WINNOW) eval --out-dir $(EVAL_DIR) --corpora $(CORPORA) $(if $(LEARNING_CURVE),--learning-curve $(LEARNING_CURVE)) $(EVAL_FLAGS)
 # --- end eval ---
 
@@ -157,3 +166,26 @@ eval/silver-report.json: $(SILVER_FILES) src/winnow/silver_report.py | $(INSTALL
 	@test -n "$(CORPUS_NAMES)" || { echo "error: no */pages.jsonl.gz under CORPORA=$(CORPORA)" >&2; exit 1; }
 	$(WINNOW) silver-report $(CORPUS_NAMES) --silver-dir $(SILVER_DIR) --report-dir eval
 # --- end corpus ---
+
+# --- scale (helper) ---
+# winnow at scale on datatrove. IN is a JSONL file/dir (FORMAT=jsonl, field TEXT_KEY) or a dir of *.txt dumps
+# (FORMAT=txt); OUT gets <rank>.jsonl. Tasks split the input by files. The benchmark renders pages from
+# $(CORPORA) into a temporary dir (no corpus text in the repo) and writes numbers only to bench/results.*.
+IN            ?=
+OUT           ?=
+FORMAT        ?= jsonl
+TEXT_KEY      ?= text
+CLEAN_TASKS   ?= 2
+CLEAN_WORKERS ?= 2
+CLEAN_FLAGS   ?=
+BENCH_FLAGS   ?=
+
+.PHONY: bench clean-corpus
+
+bench: $(MODEL) | $(INSTALLED) ## Throughput: winnow clean vs datatrove (1, 2 workers) vs trafilatura -> bench/results.{json,md}
+	WINNOW_CORPORA=$(abspath $(CORPORA)) $(PY) bench/throughput.py --model $(MODEL) $(BENCH_FLAGS)
+
+clean-corpus: | $(INSTALLED) ## Clean IN=<jsonl file|dir> into OUT=<dir> on datatrove (FORMAT=txt, CLEAN_TASKS/CLEAN_WORKERS, CLEAN_FLAGS)
+	@test -n "$(IN)" -a -n "$(OUT)" || { echo "usage: make clean-corpus IN=pages/ OUT=clean/ [FORMAT=jsonl|txt TEXT_KEY=text CLEAN_TASKS=2 CLEAN_WORKERS=2 CLEAN_FLAGS='--min-content-chars 200 --excluded-dir dropped/']" >&2; exit 2; }
+	$(WINNOW) clean --engine datatrove "$(IN)" --output-dir "$(OUT)" --input-format $(FORMAT) --text-key $(TEXT_KEY) --model $(MODEL) --tasks $(CLEAN_TASKS) --workers $(CLEAN_WORKERS) $(CLEAN_FLAGS)
+# --- end scale ---

@@ -53,8 +53,8 @@ def train_command(
 
     if not (processed_dir / "sentences.jsonl").exists():
         raise _error(f"{processed_dir}/sentences.jsonl not found; run `make data` first")
-    card = train(config, processed_dir, annotations_dir, model, cv=cv,
-                 progress=lambda done, total: err.print(f"cross-validation fold {done}/{total} done"))
+    with err.status("featurising, cross-validating by site, fitting ..."):
+        card = train(config, processed_dir, annotations_dir, model, cv=cv)
     table = Table(title=f"model {card['version']} — CV by site (threshold {card['threshold']})")
     for column in ("corpus", "pages", "sites", "sentences", "precision", "recall", "f1"):
         table.add_column(column, justify="right")
@@ -62,6 +62,43 @@ def train_command(
         table.add_row(corpus, *(str(s[k]) for k in ("pages", "sites", "sentences", "precision", "recall", "f1")))
     err.print(table)
     err.print(f"wrote {model} in {card['training_seconds']} s")
+
+
+def learning_curve_command(
+    config: Path = typer.Option(Path("train/config.toml"), help="Same configuration as `winnow train`."),
+    processed_dir: Path = typer.Option(Path("data/processed"), help="Output of `make data`."),
+    annotations_dir: Path = typer.Option(Path("annotations"), help="Gold annotations."),
+    output: Path = typer.Option(Path("train/learning-curve.json"), help="Where to write the points."),
+) -> None:
+    """Measure held-out F1 against the number of training pages (for the evaluation's learning-curve plot)."""
+    from winnow.jsonio import write_text_atomic
+    from winnow.train import learning_curve
+
+    with err.status("training on growing subsets of sites ..."):
+        points = learning_curve(config, processed_dir, annotations_dir)
+    write_text_atomic(output, json.dumps(points, indent=2) + "\n")
+    for p in points:
+        err.print(f"{p['n_train']:>6} pages  {p['n_sentences']:>8} sentences  F1 {p['f1']:.3f}")
+
+
+def ablation_command(
+    config: Path = typer.Option(Path("train/config.toml"), help="Base configuration (data, seed, folds)."),
+    processed_dir: Path = typer.Option(Path("data/processed"), help="Output of `make data`."),
+    annotations_dir: Path = typer.Option(Path("annotations"), help="Gold annotations."),
+    max_pages: int = typer.Option(None, help="Cap pages per corpus (default: the config's cap)."),
+    output: Path = typer.Option(Path("train/ablation.md"), help="Markdown table (a .json beside it too)."),
+) -> None:
+    """Compare model variants (page features, n-grams, second pass) by cross-validation by site."""
+    from winnow.jsonio import write_text_atomic
+    from winnow.train import ablation, ablation_markdown
+
+    with err.status("cross-validating every variant ..."):
+        rows = ablation(config, processed_dir, annotations_dir, max_pages)
+    cap = f"at most {max_pages} pages per corpus" if max_pages else "the configured pages"
+    note = f"Built by `make ablation` (`winnow ablation`) on the gold annotations plus silver corpora, {cap}."
+    write_text_atomic(output, ablation_markdown(rows, note))
+    write_text_atomic(output.with_suffix(".json"), json.dumps(rows, indent=2) + "\n")
+    err.print(ablation_markdown(rows, note))
 
 
 def _inputs(source: str | None, input_dir: Path | None) -> list[tuple[str, Path | None]]:
@@ -97,21 +134,51 @@ def _decoded_items(inputs, skipped: list[str]):
 def clean_command(
     source: str = typer.Argument(None, help="A page dump FILE, or - for stdin (output to stdout)."),
     input_dir: Path = typer.Option(None, help="Clean every *.txt in this directory ..."),
-    output_dir: Path = typer.Option(None, help="... into this directory, same file names."),
+    output_dir: Path = typer.Option(None, help="... into this directory, same file names (datatrove: JSONL)."),
     model: Path = MODEL_OPTION,
     threshold: float = THRESHOLD_OPTION,
+    engine: str = typer.Option("local", help="local (one process) or datatrove (pipeline, many processes)."),
+    input_format: str = typer.Option("txt", help="txt (page dumps) or jsonl (records with a text field; "
+                                                 "needs --engine datatrove)."),
+    text_key: str = typer.Option("text", help="JSONL field holding the page text."),
+    id_key: str = typer.Option("id", help="JSONL field holding the document id."),
+    tasks: int = typer.Option(1, min=1, help="datatrove: tasks (input files are split among them)."),
+    workers: int = typer.Option(1, min=1, help="datatrove: tasks run at once (processes)."),
+    logging_dir: Path = typer.Option(None, help="datatrove: logs, stats and completion marks "
+                                                "[default: OUTPUT_DIR/logs]; a rerun skips completed tasks."),
+    min_content_chars: int = typer.Option(0, min=0, help="datatrove: drop documents keeping fewer characters."),
+    min_kept_share: float = typer.Option(0.0, min=0.0, max=1.0,
+                                         help="datatrove: drop documents keeping a smaller share of their text."),
+    excluded_dir: Path = typer.Option(None, help="datatrove: write dropped documents (with the reason) here."),
+    store_decisions: bool = typer.Option(False, help="datatrove: per-sentence decisions in metadata.winnow."),
+    gzip: bool = typer.Option(False, "--gzip", help="datatrove: gzip the output JSONL."),
 ) -> None:
     """Keep only the article body of page dumps: content sentences, in order, one block per line.
 
     Examples: `winnow clean page.txt`, `cat page.txt | winnow clean -`,
     `winnow clean --input-dir dumps/ --output-dir clean/`. Files that are binary or undecodable are skipped
     with a message; empty results are written as empty files.
+
+    At scale: `winnow clean --engine datatrove --input-format jsonl --input-dir crawl/ --output-dir clean/
+    --tasks 8 --workers 2` runs winnow as a datatrove step (output: OUTPUT_DIR/<rank>.jsonl records with id,
+    text and metadata; same cleaned text as the local engine).
     """
     from rich.progress import Progress
 
     from winnow.clean import join_kept, predict_texts
     from winnow.jsonio import write_text_atomic
 
+    if engine not in ("local", "datatrove"):
+        raise _error(f"unknown --engine {engine!r}; expected local or datatrove")
+    if input_format not in ("txt", "jsonl"):
+        raise _error(f"unknown --input-format {input_format!r}; expected txt or jsonl")
+    if engine == "datatrove":
+        _clean_datatrove(source, input_dir, output_dir, model, threshold, input_format, text_key, id_key, tasks,
+                         workers, logging_dir, min_content_chars, min_kept_share, excluded_dir, store_decisions, gzip)
+        return
+    if input_format == "jsonl":
+        raise _error("--input-format jsonl runs on datatrove: add --engine datatrove (--tasks 1 --workers 1 is "
+                     "a single process)")
     if (input_dir is None) != (output_dir is None):
         raise _error("--input-dir and --output-dir go together")
     winnow_model = _load(model, threshold)
@@ -128,6 +195,38 @@ def clean_command(
             progress.advance(task)
     if output_dir is not None:
         err.print(f"cleaned {len(inputs) - len(skipped)} files into {output_dir}; skipped {len(skipped)}")
+
+
+def _clean_datatrove(source, input_dir, output_dir, model, threshold, input_format, text_key, id_key, tasks, workers,
+                     logging_dir, min_content_chars, min_kept_share, excluded_dir, store_decisions, gzip) -> None:
+    """`winnow clean --engine datatrove`: build the reader -> cleaner -> writer pipeline and run it locally."""
+    try:
+        from winnow.datatrove import build_pipeline, cleaner_totals, run_local
+    except ImportError as error:
+        raise _error(f"--engine datatrove needs the extra: pip install 'winnow[datatrove]' ({error})") from None
+    if output_dir is None:
+        raise _error("--engine datatrove writes JSONL files: give --output-dir")
+    if (source is None) == (input_dir is None) or source == "-":
+        raise _error("--engine datatrove reads files: give an input FILE or --input-dir (not stdin)")
+    input_path = input_dir if input_dir is not None else Path(source)
+    if not input_path.exists():
+        raise _error(f"{input_path} not found")
+    _load(model, threshold)  # fail fast on a missing or bad model, before starting workers
+    logging_dir = logging_dir if logging_dir is not None else output_dir / "logs"
+    pipeline = build_pipeline(
+        input_path, output_dir, input_format=input_format, text_key=text_key, id_key=id_key, model_path=model,
+        threshold=threshold, min_content_chars=min_content_chars, min_kept_share=min_kept_share,
+        store_decisions=store_decisions, excluded_dir=excluded_dir, compression="gzip" if gzip else None,
+    )
+    stats = run_local(pipeline, tasks=tasks, workers=workers, logging_dir=logging_dir)
+    if stats is None:
+        err.print(f"nothing to do: every task is marked complete in {logging_dir} (remove it or pass a new "
+                  "--logging-dir to run again)")
+        return
+    totals = cleaner_totals(stats)
+    err.print(f"cleaned {int(totals.get('forwarded', 0))} documents into {output_dir}; dropped "
+              f"{int(totals.get('dropped', 0))}; kept {int(totals.get('sentences_kept', 0))} sentences, removed "
+              f"{int(totals.get('sentences_removed', 0))}")
 
 
 def predict_command(
@@ -153,5 +252,7 @@ def predict_command(
 
 def register(app: typer.Typer) -> None:
     app.command("train")(train_command)
+    app.command("learning-curve")(learning_curve_command)
+    app.command("ablation")(ablation_command)
     app.command("clean")(clean_command)
     app.command("predict")(predict_command)

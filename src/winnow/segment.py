@@ -66,14 +66,20 @@ def segment_text(article_id: str, text: str) -> list[SentenceRecord]:
 def segment_many(articles: Iterable[tuple[str, str]]) -> Iterator[list[SentenceRecord]]:
     """Segment many ``(article_id, text)`` pairs, batching all their blocks through spaCy."""
     nlp = sentence_pipeline()
+    punct = _punct_orths(nlp)
+    final = _final_chars(nlp)
     for article_id, text in articles:
         blocks = list(iter_blocks(text))
-        docs = nlp.pipe((block for _, block in blocks), batch_size=SPACY_BATCH_SIZE)
+        # A block without any sentence-final character is one sentence: only those with one need tokenizing.
+        split = [final.search(block) is not None for _, block in blocks]
+        docs = nlp.tokenizer.pipe((b for (_, b), s in zip(blocks, split, strict=True) if s),
+                                  batch_size=SPACY_BATCH_SIZE)
         records: list[SentenceRecord] = []
         seen: dict[str, int] = {}
-        for block_no, ((offset, _), doc) in enumerate(zip(blocks, docs, strict=True)):
-            for start, end in _sentence_spans(doc):
-                sentence = doc.text[start:end]
+        for block_no, ((offset, block), needs_split) in enumerate(zip(blocks, split, strict=True)):
+            spans = _sentence_spans(next(docs), block, punct) if needs_split else [(0, len(block))]
+            for start, end in spans:
+                sentence = block[start:end]
                 records.append(
                     SentenceRecord(
                         article_id=article_id,
@@ -88,11 +94,54 @@ def segment_many(articles: Iterable[tuple[str, str]]) -> Iterator[list[SentenceR
         yield records
 
 
-def _sentence_spans(doc) -> Iterator[tuple[int, int]]:
-    """Character spans of the doc's sentences, trimmed of whitespace; whitespace-only ones dropped."""
-    for sent in doc.sents:
-        start, end = sent.start_char, sent.end_char
-        chunk = doc.text[start:end]
+@lru_cache(maxsize=4)
+def _final_chars(nlp) -> re.Pattern:
+    """Matches any of the sentencizer's sentence-final characters (matches everywhere if some are not single
+    characters, so every block is tokenized)."""
+    chars = nlp.get_pipe("sentencizer").punct_chars
+    if not chars or any(len(char) != 1 for char in chars):
+        return re.compile("")
+    return re.compile("[" + "".join(re.escape(char) for char in sorted(chars)) + "]")
+
+
+@lru_cache(maxsize=4)
+def _punct_orths(nlp) -> frozenset[int]:
+    """String hashes of the sentencizer's sentence-final characters."""
+    return frozenset(nlp.vocab.strings.add(char) for char in nlp.get_pipe("sentencizer").punct_chars)
+
+
+def _sentence_starts(orths: list[int], is_punct: list[int], punct: frozenset[int]) -> list[int]:
+    """Token positions that start a sentence: spaCy's ``Sentencizer.predict`` rule, on plain integer lists.
+
+    A sentence starts at the first token after a sentence-final character that is neither punctuation nor
+    sentence-final itself (so closing quotes and brackets stay with the sentence they end).
+    """
+    starts = [0]
+    seen_period = False
+    for i, (orth, punctuation) in enumerate(zip(orths, is_punct, strict=True)):
+        final = orth in punct
+        if seen_period and not punctuation and not final:
+            if i > 0:
+                starts.append(i)
+            seen_period = False
+        elif final:
+            seen_period = True
+    return starts
+
+
+def _sentence_spans(doc, text: str, punct: frozenset[int]) -> Iterator[tuple[int, int]]:
+    """Character spans of the sentences of a tokenized block, trimmed of whitespace; whitespace-only dropped.
+
+    ``text`` is ``doc.text``. Works on token arrays (no Token/Span objects, no rebuilding ``doc.text`` per
+    sentence): a sentence runs from its first token to the next sentence's first token, which differs from
+    ``Span.end_char`` only by trailing whitespace, trimmed anyway. Same spans as the sentencizer + ``doc.sents``.
+    """
+    if len(doc) == 0:
+        return
+    idx, orths, is_punct = doc.to_array(["IDX", "ORTH", "IS_PUNCT"]).T.tolist()
+    bounds = [idx[i] for i in _sentence_starts(orths, is_punct, punct)] + [len(text)]
+    for start, end in zip(bounds[:-1], bounds[1:], strict=True):
+        chunk = text[start:end]
         stripped = chunk.strip()
         if stripped:
             start += len(chunk) - len(chunk.lstrip())

@@ -16,12 +16,13 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from sklearn.base import clone
 from sklearn.metrics import precision_recall_fscore_support
 from sklearn.model_selection import GroupKFold
 
 from winnow.annotations import gold_labels, load_annotations
 from winnow.jsonio import read_jsonl, write_text_atomic
-from winnow.model import SentenceClassifier, save_model
+from winnow.model import FeatureSet, SentenceClassifier, featurize, save_model
 
 GOLD_CORPUS = "gold"
 LIBRARIES = ("winnow", "scikit-learn", "numpy", "scipy", "pandas", "spacy", "skops", "pyarrow")
@@ -107,29 +108,30 @@ def make_classifier(config: dict[str, Any]) -> SentenceClassifier:
     return SentenceClassifier(**config.get("model", {}), random_state=int(config.get("seed", 0)))
 
 
-def cross_validate(data: TrainingData, config: dict[str, Any], classifier: SentenceClassifier | None = None,
-                   progress=None) -> pd.DataFrame:
-    """Out-of-fold P(content) for every sentence, from models that never saw its site."""
-    classifier = classifier or make_classifier(config)
-    table, y, groups = data.table, data.y, data.groups
-    weights = table["weight"].to_numpy()
-    n_splits = min(int(config.get("cv_folds", 5)), len(np.unique(groups)))
-    p = np.full(len(table), np.nan)
-    fold = np.full(len(table), -1)
-    splits = list(GroupKFold(n_splits=n_splits).split(table, y, groups))
-    for fold_no, (train_idx, test_idx) in enumerate(splits):
-        model = _fresh(classifier).fit(table.iloc[train_idx], y[train_idx], groups[train_idx], weights[train_idx])
-        p[test_idx] = model.predict_proba(table.iloc[test_idx])[:, 1]
+def cross_validate(data: TrainingData, classifier: SentenceClassifier, features: FeatureSet, folds: int,
+                   n_jobs: int = 2) -> pd.DataFrame:
+    """Out-of-fold P(content) for every sentence, from models that never saw its site (GroupKFold by site).
+
+    Folds run in ``n_jobs`` threads: the heavy fitting code releases the GIL, features are shared, not copied.
+    """
+    from joblib import Parallel, delayed
+
+    y, groups, weights = data.y, data.groups, data.table["weight"].to_numpy()
+    n_splits = min(folds, len(np.unique(groups)))
+    splits = list(GroupKFold(n_splits=n_splits).split(y, y, groups))
+
+    def run_fold(train_idx: np.ndarray, test_idx: np.ndarray) -> np.ndarray:
+        model = clone(classifier).fit_features(features.subset(train_idx), y[train_idx], groups[train_idx],
+                                               weights[train_idx])
+        return model.predict_proba_features(features.subset(test_idx))[:, 1]
+
+    results = Parallel(n_jobs=n_jobs, backend="threading")(delayed(run_fold)(tr, te) for tr, te in splits)
+    p = np.full(len(y), np.nan)
+    fold = np.full(len(y), -1)
+    for fold_no, ((_, test_idx), p_fold) in enumerate(zip(splits, results, strict=True)):
+        p[test_idx] = p_fold
         fold[test_idx] = fold_no
-        if progress:
-            progress(fold_no + 1, n_splits)
-    return table.assign(p_content=p, fold=fold)
-
-
-def _fresh(classifier: SentenceClassifier) -> SentenceClassifier:
-    from sklearn.base import clone
-
-    return clone(classifier)
+    return data.table.assign(p_content=p, fold=fold)
 
 
 def scores_by_corpus(oof: pd.DataFrame, threshold: float) -> dict[str, dict[str, float]]:
@@ -157,18 +159,20 @@ def library_versions() -> dict[str, str]:
 
 
 def train(config_path: Path, processed_dir: Path, annotations_dir: Path, model_path: Path,
-          cv: bool = True, progress=None) -> dict[str, Any]:
+          cv: bool = True) -> dict[str, Any]:
     """Cross-validate (by site), fit on everything, write the model and its card; return the card."""
     config = load_config(config_path)
     started = time.perf_counter()
     data = load_training_data(config, processed_dir, annotations_dir)
     threshold = float(config.get("threshold", 0.5))
+    classifier = make_classifier(config)
+    features = classifier.featurize(data.table)
     cv_scores: dict[str, Any] = {}
     if cv:
-        oof = cross_validate(data, config, progress=progress)
+        oof = cross_validate(data, classifier, features, int(config.get("cv_folds", 5)), int(config.get("n_jobs", 2)))
         oof.to_parquet(model_path.with_name("cv-predictions.parquet"), index=False)
         cv_scores = scores_by_corpus(oof, threshold)
-    classifier = make_classifier(config).fit(data.table, data.y, data.groups, data.table["weight"].to_numpy())
+    classifier.fit_features(features, data.y, data.groups, data.table["weight"].to_numpy())
     version = save_model(classifier, model_path)
     card = {
         "model": str(model_path), "version": version, "threshold": threshold, "config": config,
@@ -186,3 +190,73 @@ def _dumps(card: dict[str, Any]) -> str:
     import json
 
     return json.dumps(card, indent=2, ensure_ascii=False) + "\n"
+
+
+def learning_curve(config_path: Path, processed_dir: Path, annotations_dir: Path,
+                   fractions: tuple[float, ...] = (0.1, 0.25, 0.5, 1.0)) -> list[dict[str, Any]]:
+    """Held-out F1 against the amount of training data.
+
+    One GroupKFold split by site (fold 0 held out); the model is trained on growing, nested random subsets
+    of the remaining sites (fixed seed) and scored on the held-out sites' sentences.
+    """
+    from joblib import Parallel, delayed
+
+    config = load_config(config_path)
+    data = load_training_data(config, processed_dir, annotations_dir)
+    classifier = make_classifier(config)
+    features = classifier.featurize(data.table)
+    y, groups, weights = data.y, data.groups, data.table["weight"].to_numpy()
+    n_splits = min(int(config.get("cv_folds", 5)), len(np.unique(groups)))
+    train_idx, test_idx = next(GroupKFold(n_splits=n_splits).split(y, y, groups))
+    sites = np.unique(groups[train_idx])
+    order = np.random.default_rng(int(config.get("seed", 0))).permutation(len(sites))
+    threshold = float(config.get("threshold", 0.5))
+
+    def point(fraction: float) -> dict[str, Any]:
+        chosen = set(sites[order[: max(2, int(round(fraction * len(sites))))]])
+        rows = train_idx[np.isin(groups[train_idx], list(chosen))]
+        model = clone(classifier).fit_features(features.subset(rows), y[rows], groups[rows], weights[rows])
+        pred = (model.predict_proba_features(features.subset(test_idx))[:, 1] >= threshold).astype(int)
+        _, _, f1, _ = precision_recall_fscore_support(y[test_idx], pred, average="binary", zero_division=0)
+        return {"n_train": int(data.table["article_id"].iloc[rows].nunique()), "n_sentences": int(len(rows)),
+                "f1": round(float(f1), 6), "series": "held-out sites (fold 0)"}
+
+    return Parallel(n_jobs=int(config.get("n_jobs", 2)), backend="threading")(delayed(point)(f) for f in fractions)
+
+
+ABLATIONS: dict[str, dict[str, Any]] = {
+    "page features only (1 pass)": {"use_ngrams": False, "passes": 1},
+    "n-grams only (their probabilities and the neighbours')": {"use_page_features": False, "passes": 1},
+    "page features + n-grams (1 pass)": {"passes": 1},
+    "page features + n-grams + neighbour smoothing (2 passes)": {"passes": 2},
+}
+
+
+def ablation(config_path: Path, processed_dir: Path, annotations_dir: Path,
+             max_pages_per_corpus: int | None = None) -> list[dict[str, Any]]:
+    """Cross-validated (by site) scores of each model variant in :data:`ABLATIONS`, per corpus."""
+    config = load_config(config_path)
+    if max_pages_per_corpus is not None:
+        config.setdefault("data", {})["max_pages_per_corpus"] = max_pages_per_corpus
+    data = load_training_data(config, processed_dir, annotations_dir)
+    threshold = float(config.get("threshold", 0.5))
+    base = make_classifier(config)
+    features = featurize(data.table, base.ngram_features)
+    rows = []
+    for name, params in ABLATIONS.items():
+        started = time.perf_counter()
+        variant = clone(base).set_params(**params)
+        oof = cross_validate(data, variant, features, int(config.get("cv_folds", 5)), int(config.get("n_jobs", 2)))
+        rows.append({"variant": name, "params": params, "scores": scores_by_corpus(oof, threshold),
+                     "seconds": round(time.perf_counter() - started, 1)})
+    return rows
+
+
+def ablation_markdown(rows: list[dict[str, Any]], note: str) -> str:
+    corpora = list(rows[0]["scores"]) if rows else []
+    lines = ["# Ablation: sentence-level content F1, cross-validated by site (GroupKFold)", "", note, "",
+             "| variant | " + " | ".join(corpora) + " | CV seconds |", "|---|" + "---:|" * (len(corpora) + 1)]
+    for row in rows:
+        cells = [f"{row['scores'][c]['f1']:.3f}" for c in corpora]
+        lines.append(f"| {row['variant']} | " + " | ".join(cells) + f" | {row['seconds']} |")
+    return "\n".join(lines) + "\n"

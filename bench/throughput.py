@@ -1,0 +1,330 @@
+"""Throughput of winnow clean (one process), winnow on datatrove (1 and 2 workers) and trafilatura, same pages.
+
+Sample: the first ``--per-corpus`` pages (files are sorted by id) of every corpus under the corpora root
+(``--corpora``, else $WINNOW_CORPORA, else ../shared/corpora beside the repo). Their HTML is rendered to text
+dumps with :func:`winnow.textio.render_html` into a temporary directory (not timed: the dumps are winnow's
+input); trafilatura gets the same pages' HTML. Every measured run is a fresh child process with
+OMP/MKL/OPENBLAS_NUM_THREADS=1; peak memory is the largest summed RSS of the child and its descendants,
+sampled from /proc every 50 ms (ru_maxrss where /proc is unavailable).
+
+Writes ``bench/results.json`` (numbers only: no corpus text) and ``bench/results.md``. The machine's load
+average before and after is recorded: numbers measured while other jobs run are labelled as contended.
+
+    python bench/throughput.py [--per-corpus 120] [--model train/model.skops]
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import json
+import os
+import platform
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+THREAD_VARS = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")
+DATATROVE_TASKS = 2
+
+
+# ---------------------------------------------------------------- sample
+
+
+def corpora_root(arg: str | None) -> Path:
+    root = Path(arg or os.environ.get("WINNOW_CORPORA") or REPO.parent / "shared" / "corpora")
+    if not (root / "README.md").exists():
+        sys.exit(f"error: corpora not found at {root} (pass --corpora or set WINNOW_CORPORA)")
+    return root
+
+
+def load_sample(root: Path, per_corpus: int) -> list[dict]:
+    """The first ``per_corpus`` pages of each corpus (corpus names sorted), as {key, corpus, html}."""
+    pages = []
+    for corpus in sorted(p.parent.name for p in root.glob("*/pages.jsonl.gz")):
+        with gzip.open(root / corpus / "pages.jsonl.gz", "rt", encoding="utf-8") as handle:
+            for i, line in enumerate(handle):
+                if i >= per_corpus:
+                    break
+                page = json.loads(line)
+                pages.append({"key": f"{corpus}__{i:05d}", "corpus": corpus, "html": page["html"]})
+    return pages
+
+
+def write_inputs(pages: list[dict], work: Path) -> dict:
+    """Render dumps to work/txt/*.txt and the HTML to work/html.jsonl; return sizes."""
+    from winnow.textio import render_html
+
+    (work / "txt").mkdir()
+    start = time.perf_counter()
+    dumps, unusable = [], 0
+    for page in pages:
+        try:
+            text = render_html(page["html"])
+        except ValueError:  # lxml refuses some pages (control characters)
+            text = ""
+        if text.strip():
+            dumps.append((page["key"], text))
+        else:
+            unusable += 1
+    render_seconds = time.perf_counter() - start
+    usable = {key for key, _ in dumps}
+    pages = [page for page in pages if page["key"] in usable]
+    for key, text in dumps:
+        (work / "txt" / f"{key}.txt").write_bytes(text.encode("utf-8"))
+    with open(work / "html.jsonl", "w", encoding="utf-8") as handle:
+        handle.writelines(json.dumps(page["html"], ensure_ascii=False) + "\n" for page in pages)
+    return {
+        "pages": len(pages),
+        "skipped_unrenderable_or_empty": unusable,
+        "corpora": {c: sum(p["corpus"] == c for p in pages) for c in sorted({p["corpus"] for p in pages})},
+        "dump_mb": round(sum(len(t.encode("utf-8")) for _, t in dumps) / 1e6, 3),
+        "html_mb": round(sum(len(p["html"].encode("utf-8")) for p in pages) / 1e6, 3),
+        "render_seconds": round(render_seconds, 3),
+    }
+
+
+# ---------------------------------------------------------------- measured runs (child processes)
+
+
+def run_local(work: Path, model_path: str) -> dict:
+    """What `winnow clean --input-dir --output-dir` does, in this process: read, clean, write files."""
+    from winnow.clean import join_kept, predict_texts
+    from winnow.jsonio import write_text_atomic
+    from winnow.model import load_model
+    from winnow.textio import read_article
+
+    start = time.perf_counter()
+    model = load_model(model_path)
+    loaded = time.perf_counter()
+    out = work / "out-local"
+    files = sorted((work / "txt").glob("*.txt"))
+    items = ((path.stem, read_article(path).text) for path in files)
+    for name, text, records, p in predict_texts(items, model):
+        write_text_atomic(out / f"{name}.txt", join_kept(text, records, p >= model.threshold))
+    done = time.perf_counter()
+    return {"seconds": done - loaded, "startup_seconds": loaded - start, "model_version": model.version}
+
+
+def run_datatrove(work: Path, model_path: str, workers: int) -> dict:
+    from winnow.datatrove import build_pipeline, cleaner_totals
+    from winnow.datatrove import run_local as run_pipeline
+
+    out = work / f"out-datatrove-{workers}"
+    pipeline = build_pipeline(work / "txt", out, input_format="txt", model_path=model_path)
+    start = time.perf_counter()
+    stats = run_pipeline(pipeline, tasks=DATATROVE_TASKS, workers=workers, logging_dir=work / f"logs-{workers}")
+    seconds = time.perf_counter() - start
+    cleaner = next(step for step in stats.stats if "winnow clean" in step.name)
+    return {"seconds": seconds, "cleaner_cpu_seconds": cleaner.time_stats.total,
+            "documents": int(cleaner_totals(stats).get("total", 0))}
+
+
+def run_trafilatura(work: Path) -> dict:
+    import trafilatura
+
+    with open(work / "html.jsonl", encoding="utf-8") as handle:
+        htmls = [json.loads(line) for line in handle]
+    start = time.perf_counter()
+    extracted = [trafilatura.extract(html) for html in htmls]
+    seconds = time.perf_counter() - start
+    return {"seconds": seconds, "empty": sum(not text for text in extracted), "version": trafilatura.__version__}
+
+
+def child_main(mode: str, work: Path, model_path: str) -> None:
+    if mode == "local":
+        result = run_local(work, model_path)
+    elif mode.startswith("datatrove-"):
+        result = run_datatrove(work, model_path, int(mode.split("-")[1]))
+    else:
+        result = run_trafilatura(work)
+    result["ru_maxrss_mb"] = max(resource.getrusage(who).ru_maxrss for who in
+                                 (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)) / 1024
+    print("RESULT " + json.dumps(result))
+
+
+def _sample_tree(pid: int, cpu: dict[int, float]) -> int:
+    """Summed RSS (bytes) of ``pid`` and its descendants; records each one's CPU seconds so far in ``cpu``."""
+    total, stack = 0, [pid]
+    page, ticks = os.sysconf("SC_PAGE_SIZE"), os.sysconf("SC_CLK_TCK")
+    while stack:
+        current = stack.pop()
+        try:
+            total += int(Path(f"/proc/{current}/statm").read_text().split()[1]) * page
+            fields = Path(f"/proc/{current}/stat").read_text().rsplit(")", 1)[1].split()
+            cpu[current] = max(cpu.get(current, 0.0), (int(fields[11]) + int(fields[12])) / ticks)
+            for task in Path(f"/proc/{current}/task").iterdir():
+                stack += [int(c) for c in (task / "children").read_text().split()]
+        except (OSError, ValueError, IndexError):
+            continue
+    return total
+
+
+def measure(mode: str, work: Path, model_path: str) -> dict:
+    """Run one mode in a fresh child process; add wall time and peak summed RSS of its process tree."""
+    env = dict(os.environ, **{var: "1" for var in THREAD_VARS}, PYTHONPATH=str(REPO / "src"))
+    start = time.perf_counter()
+    proc = subprocess.Popen([sys.executable, __file__, "--child", mode, "--work", str(work), "--model", model_path],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    peak, cpu = [0], {}
+    stop = threading.Event()
+
+    def sample() -> None:
+        while not stop.wait(0.05):
+            peak[0] = max(peak[0], _sample_tree(proc.pid, cpu))
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    stdout, stderr = proc.communicate()
+    stop.set()
+    sampler.join()
+    wall = time.perf_counter() - start
+    if proc.returncode != 0:
+        sys.exit(f"error: {mode} run failed:\n{stderr[-3000:]}")
+    result = json.loads(next(line for line in stdout.splitlines() if line.startswith("RESULT "))[7:])
+    result["process_wall_seconds"] = wall
+    result["peak_rss_mb"] = round(peak[0] / 2**20, 1) if peak[0] else round(result["ru_maxrss_mb"], 1)
+    result["process_cpu_seconds"] = round(sum(cpu.values()), 2)  # whole process tree, startup included
+    return result
+
+
+# ---------------------------------------------------------------- comparison and report
+
+
+def read_outputs(work: Path) -> dict[str, dict[str, str]]:
+    outputs = {"local": {p.stem: p.read_bytes().decode("utf-8") for p in (work / "out-local").glob("*.txt")}}
+    for folder in sorted(work.glob("out-datatrove-*")):
+        records = {}
+        for path in folder.glob("*.jsonl"):
+            with open(path, encoding="utf-8") as handle:
+                records |= {r["id"]: r["text"] for r in map(json.loads, handle)}
+        outputs[folder.name.removeprefix("out-")] = records
+    return outputs
+
+
+def summarise(sample: dict, runs: dict[str, dict], identical: bool, load: tuple, model_path: str) -> dict:
+    pages, dump_mb, html_mb = sample["pages"], sample["dump_mb"], sample["html_mb"]
+    rows = {}
+    for name, run in runs.items():
+        seconds = run["seconds"]
+        mb = html_mb if name == "trafilatura" else dump_mb
+        rows[name] = {"seconds": round(seconds, 3), "pages_per_s": round(pages / seconds, 2),
+                      "mb_per_s": round(mb / seconds, 3), "input": "html" if name == "trafilatura" else "text dump",
+                      "peak_rss_mb": run["peak_rss_mb"], "process_wall_seconds": round(run["process_wall_seconds"], 2)}
+        for key in ("startup_seconds", "cleaner_cpu_seconds", "process_cpu_seconds"):
+            if key in run:
+                rows[name][key] = round(run[key], 3)
+        rows[name]["pages_per_cpu_s"] = round(pages / max(run["process_cpu_seconds"], 1e-9), 2)
+    traf = rows["trafilatura"]["pages_per_s"]
+    contended = max(load[0][0], load[1][0]) > 0.5
+    return {
+        "sample": {**sample, "selection": "first N pages (by id) of each corpus, corpus names sorted"},
+        "model": {"path": model_path, "version": runs["local"].get("model_version")},
+        "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform(),
+                    "load_avg_before": load[0], "load_avg_after": load[1],
+                    "contended": contended},
+        "threads": "1 per process (OMP/MKL/OPENBLAS_NUM_THREADS=1)",
+        "datatrove_tasks": DATATROVE_TASKS,
+        "results": rows,
+        "ratios": {
+            "winnow_local_vs_trafilatura_pages": round(rows["local"]["pages_per_s"] / traf, 3),
+            "datatrove_2_vs_1_workers": round(rows["datatrove-2"]["pages_per_s"] / rows["datatrove-1"]["pages_per_s"],
+                                              3),
+            # what 2 workers would give on 2 idle cores: the same work, spread over 2 processes, costs this much CPU
+            "datatrove_2_vs_1_workers_projected_idle": round(
+                2 * rows["datatrove-1"]["process_cpu_seconds"] / rows["datatrove-2"]["process_cpu_seconds"], 3),
+            "winnow_local_vs_trafilatura_pages_per_cpu_s": round(
+                rows["local"]["pages_per_cpu_s"] / rows["trafilatura"]["pages_per_cpu_s"], 3),
+        },
+        "datatrove_output_identical_to_local": identical,
+        "render_html_pages_per_s": round(pages / sample["render_seconds"], 2),
+    }
+
+
+def markdown(report: dict) -> str:
+    s, m = report["sample"], report["machine"]
+    labels = {"local": "winnow clean, 1 process", "datatrove-1": "winnow on datatrove, 1 worker",
+              "datatrove-2": "winnow on datatrove, 2 workers", "trafilatura": "trafilatura.extract, 1 process"}
+    lines = [
+        "# Throughput benchmark (`make bench`)", "",
+        f"Sample: {s['pages']} pages ({', '.join(f'{k} {v}' for k, v in s['corpora'].items())}): "
+        f"{s['dump_mb']} MB of text dumps, {s['html_mb']} MB of HTML. Model {report['model']['version']}. "
+        f"{m['cpus']} CPUs, {report['threads']}; datatrove runs {report['datatrove_tasks']} tasks over the same "
+        "*.txt files (`TextFileReader`).",
+        f"Load average before/after: {m['load_avg_before'][0]:.2f} / {m['load_avg_after'][0]:.2f}"
+        + (" — **measured under contention** (other jobs were running)." if m["contended"] else "."), "",
+        "| run | input | pages/s | MB/s | seconds | CPU seconds | pages per CPU-second | peak RSS (MB) |",
+        "|---|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    for name, row in report["results"].items():
+        lines.append(f"| {labels[name]} | {row['input']} | {row['pages_per_s']} | {row['mb_per_s']} | "
+                     f"{row['seconds']} | {row['process_cpu_seconds']} | {row['pages_per_cpu_s']} | "
+                     f"{row['peak_rss_mb']} |")
+    r = report["ratios"]
+    lines += [
+        "", f"- winnow clean vs trafilatura (pages/s): **{r['winnow_local_vs_trafilatura_pages']}x** (target 10x)",
+        f"- same, per CPU-second of the whole process (startup included; robust to other jobs): "
+        f"{r['winnow_local_vs_trafilatura_pages_per_cpu_s']}x",
+        f"- datatrove 2 workers vs 1 worker: **{r['datatrove_2_vs_1_workers']}x** (target 1.8x; needs 2 idle cores); "
+        f"projected on 2 idle cores from CPU time (2 x CPU(1 worker) / CPU(2 workers)): "
+        f"{r['datatrove_2_vs_1_workers_projected_idle']}x",
+        f"- datatrove output identical to `winnow clean`: {report['datatrove_output_identical_to_local']}",
+        f"- seconds exclude process start and model loading for `winnow clean` "
+        f"({report['results']['local'].get('startup_seconds')} s) and trafilatura (import); datatrove seconds are "
+        "the executor's wall time, including worker start and one model load per task.",
+        "- peak RSS is the largest summed RSS of the run's whole process tree (datatrove: driver, manager, "
+        "forkserver and workers); CPU seconds are summed over the same tree, imports included.",
+        f"- not timed: rendering HTML to dumps ({report['render_html_pages_per_s']} pages/s with html-text).", "",
+    ]
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--corpora")
+    parser.add_argument("--per-corpus", type=int, default=120)
+    parser.add_argument("--model", default=str(REPO / "train" / "model.skops"))
+    parser.add_argument("--out-dir", default=str(REPO / "bench"))
+    parser.add_argument("--child", help=argparse.SUPPRESS)
+    parser.add_argument("--work", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        child_main(args.child, Path(args.work), args.model)
+        return
+    from winnow.model import ModelError, load_model
+
+    try:
+        load_model(args.model)
+    except ModelError as error:
+        sys.exit(f"error: {error}")
+    root = corpora_root(args.corpora)
+    work = Path(tempfile.mkdtemp(prefix="winnow-bench-"))  # corpus text stays outside the repository
+    try:
+        sample = write_inputs(load_sample(root, args.per_corpus), work)
+        load_before = os.getloadavg()
+        runs = {}
+        for mode in ("local", "datatrove-1", "datatrove-2", "trafilatura"):
+            print(f"running {mode} on {sample['pages']} pages ...", file=sys.stderr, flush=True)
+            runs[mode] = measure(mode, work, args.model)
+        load_after = os.getloadavg()
+        outputs = read_outputs(work)
+        identical = all(out == outputs["local"] for out in outputs.values())
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    report = summarise(sample, runs, identical, (load_before, load_after), args.model)
+    out_dir = Path(args.out_dir)
+    from winnow.jsonio import write_text_atomic
+
+    write_text_atomic(out_dir / "results.json", json.dumps(report, indent=2) + "\n")
+    write_text_atomic(out_dir / "results.md", markdown(report))
+    print(markdown(report))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,244 @@
+"""winnow as a datatrove pipeline step: clean millions of page dumps locally, on Slurm or on Ray.
+
+:class:`WinnowCleaner` is a datatrove filter: it replaces each Document's text with its content sentences (the
+output of ``winnow clean`` for the same text), counts what it kept and removed with ``stat_update``, can store
+the per-sentence decisions in the metadata, and can drop documents left with too little content through
+datatrove's exclusion writer (``metadata["filter_reason"]`` says why). The model loads once per worker
+process, and documents go through segmentation, featurisation and prediction in batches.
+
+:func:`build_pipeline` wires reader -> cleaner -> JSONL writer for JSONL input (``JsonlReader``, any text field)
+or a folder of plain-text dumps (:class:`TextFileReader`, id = file stem); :func:`run_local` runs it with
+``LocalPipelineExecutor``. The same list runs unchanged under ``SlurmPipelineExecutor`` or ``RayPipelineExecutor``.
+Tasks split the input by *files*: give at least as many input files as tasks.
+
+Requires the ``winnow[datatrove]`` extra.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from datatrove.data import Document, DocumentsPipeline
+from datatrove.pipeline.base import PipelineStep
+from datatrove.pipeline.filters.base_filter import BaseFilter
+from datatrove.pipeline.readers.base import BaseDiskReader
+from datatrove.pipeline.readers.jsonl import JsonlReader
+from datatrove.pipeline.writers.disk_base import DiskWriter
+from datatrove.pipeline.writers.jsonl import JsonlWriter
+from datatrove.utils.logging import logger
+
+from winnow.clean import PAGE_BATCH, join_kept, predict_texts
+from winnow.model import DEFAULT_MODEL_PATH, WinnowModel, load_model
+from winnow.textio import InputError, decode_article
+
+InputFormat = Literal["jsonl", "txt"]
+REASON_TOO_LITTLE = "too_little_content"  # fewer kept characters than min_content_chars
+REASON_LOW_SHARE = "low_content_share"  # kept share of the sentence characters below min_kept_share
+
+
+@lru_cache(maxsize=4)
+def _load_cached(path: str, mtime_ns: int, size: int) -> WinnowModel:
+    return load_model(path)
+
+
+def worker_model(path: str | Path) -> WinnowModel:
+    """The model at ``path``, loaded once per process (reloaded only if the file changes)."""
+    path = Path(path)
+    try:
+        stat = path.stat()
+    except OSError:
+        return load_model(path)  # raises ModelError with the how-to-build message
+    return _load_cached(str(path.resolve()), stat.st_mtime_ns, stat.st_size)
+
+
+class WinnowCleaner(BaseFilter):
+    """Keep the content sentences of each Document's text (sentence level), dropping near-empty documents.
+
+    Args:
+        model_path: the model file (``make train``); loaded lazily, once per worker process.
+        threshold: keep sentences with P(content) >= threshold; None: the model's own threshold.
+        min_content_chars: drop documents whose kept sentences hold fewer characters (0: never).
+        min_kept_share: drop documents that keep less than this share of their sentence characters (0: never).
+        store_decisions: put every sentence's offsets, text, P(content) and decision in
+            ``metadata["winnow"]["sentences"]`` (offsets index the *input* text).
+        exclusion_writer: a datatrove writer for the dropped documents (they keep their input text, with
+            ``metadata["filter_reason"]`` and the kept character count).
+        batch_size: documents classified together.
+    """
+
+    name = "🧹 winnow clean"
+
+    def __init__(
+        self,
+        model_path: str | Path = DEFAULT_MODEL_PATH,
+        threshold: float | None = None,
+        min_content_chars: int = 0,
+        min_kept_share: float = 0.0,
+        store_decisions: bool = False,
+        exclusion_writer: DiskWriter | None = None,
+        batch_size: int = PAGE_BATCH,
+    ):
+        super().__init__(exclusion_writer=exclusion_writer, batch_size=batch_size)
+        if threshold is not None and not 0.0 <= threshold <= 1.0:
+            raise ValueError(f"threshold must be in [0, 1], got {threshold}")
+        if min_content_chars < 0 or not 0.0 <= min_kept_share <= 1.0:
+            raise ValueError("min_content_chars must be >= 0 and min_kept_share in [0, 1]")
+        self.model_path = str(model_path)
+        self.threshold = threshold
+        self.min_content_chars = min_content_chars
+        self.min_kept_share = min_kept_share
+        self.store_decisions = store_decisions
+
+    def filter(self, doc: Document) -> bool | tuple[bool, str]:
+        return self.filter_batch([doc])[0]
+
+    def filter_batch(self, batch: list[Document]) -> list[bool | tuple[bool, str]]:
+        """Clean a batch in place; return keep / (False, reason) per document."""
+        model = worker_model(self.model_path)
+        cut = model.threshold if self.threshold is None else self.threshold
+        # Positional ids: features group sentences by article id, so ids must be unique within the batch.
+        items = [(str(i), doc.text) for i, doc in enumerate(batch)]
+        return [self._apply(doc, text, records, p >= cut, p, model.version, cut)
+                for doc, (_, text, records, p) in zip(batch, predict_texts(items, model, len(items)), strict=True)]
+
+    def _apply(self, doc: Document, text: str, records, keep, p, version: str, cut: float):
+        lengths = [record["char_end"] - record["char_start"] for record in records]
+        kept_chars = sum(n for n, k in zip(lengths, keep, strict=True) if k)
+        all_chars = sum(lengths)
+        n_kept = int(keep.sum())
+        self.stat_update("sentences_kept", value=n_kept)
+        self.stat_update("sentences_removed", value=len(records) - n_kept)
+        self.stat_update("chars_kept", value=kept_chars)
+        self.stat_update("chars_removed", value=all_chars - kept_chars)
+        if self.store_decisions:
+            doc.metadata["winnow"] = {"model": version, "threshold": cut, "sentences": [
+                {"char_start": r["char_start"], "char_end": r["char_end"], "text": r["text"],
+                 "p_content": round(float(prob), 6), "kept": bool(k)}
+                for r, prob, k in zip(records, p, keep, strict=True)]}
+        reason = self._drop_reason(kept_chars, all_chars)
+        if reason is not None:
+            doc.metadata["winnow_kept_chars"] = kept_chars
+            return False, reason
+        doc.text = join_kept(text, records, keep)
+        return True
+
+    def _drop_reason(self, kept_chars: int, all_chars: int) -> str | None:
+        if kept_chars < self.min_content_chars:
+            return REASON_TOO_LITTLE
+        if self.min_kept_share > 0 and kept_chars < self.min_kept_share * all_chars:
+            return REASON_LOW_SHARE
+        return None
+
+
+class TextFileReader(BaseDiskReader):
+    """One Document per plain-text dump file (``*.txt`` by default); id = file stem.
+
+    Files are decoded exactly as ``winnow clean`` does (:func:`winnow.textio.decode_article`: encodings, HTML
+    pages rendered to text); unusable files are skipped with a warning and counted as ``skipped_files``.
+    """
+
+    name = "📄 winnow text files"
+
+    def __init__(self, data_folder, glob_pattern: str = "*.txt", recursive: bool = False, **kwargs):
+        super().__init__(data_folder, glob_pattern=glob_pattern, recursive=recursive, **kwargs)
+
+    def read_file(self, filepath: str) -> DocumentsPipeline:
+        with self.track_time():
+            with self.data_folder.open(filepath, "rb") as handle:
+                data = handle.read()
+            try:
+                decoded = decode_article(data, name=filepath)
+            except InputError as error:
+                logger.warning(f"skipped: {error}")
+                self.stat_update("skipped_files")
+                return
+            record = {"text": decoded.text, "id": Path(filepath).stem,
+                      "metadata": {"encoding": decoded.encoding, "source_format": decoded.source_format}}
+            document = self.get_document_from_dict(record, filepath, 0)
+        if document is not None:
+            yield document
+
+
+def document_record(self: DiskWriter, document: Document) -> dict:
+    """JSONL writer adapter: always ``id`` and ``text`` (even when empty), then ``metadata`` if any."""
+    record = {"id": document.id, "text": document.text}
+    if document.metadata:
+        record["metadata"] = document.metadata
+    return record
+
+
+def _folder_and_glob(source: str | Path, default_glob: str) -> tuple[str, str | None, bool]:
+    """A datatrove (folder, glob, recursive) for an input file or directory; remote URLs are folders."""
+    if "://" in str(source):
+        return str(source), default_glob, default_glob.startswith("**")
+    path = Path(source)
+    if path.is_file():
+        return str(path.parent.resolve()), path.name, False
+    if not path.is_dir():
+        raise FileNotFoundError(f"{path} is neither a file nor a directory")
+    return str(path.resolve()), default_glob, default_glob.startswith("**")
+
+
+def build_pipeline(
+    input_path: str | Path,
+    output_dir: str | Path,
+    input_format: InputFormat = "jsonl",
+    text_key: str = "text",
+    id_key: str = "id",
+    model_path: str | Path = DEFAULT_MODEL_PATH,
+    threshold: float | None = None,
+    min_content_chars: int = 0,
+    min_kept_share: float = 0.0,
+    store_decisions: bool = False,
+    excluded_dir: str | Path | None = None,
+    compression: Literal["gzip"] | None = None,
+    glob_pattern: str | None = None,
+    limit: int = -1,
+) -> list[PipelineStep]:
+    """reader -> :class:`WinnowCleaner` -> JSONL writer (``<output_dir>/<rank>.jsonl[.gz]``).
+
+    ``input_path`` is a file or a directory, local or any fsspec URL such as ``s3://bucket/crawl/`` (JSONL:
+    ``*.jsonl``/``*.jsonl.gz``/...; txt: ``*.txt``; or ``glob_pattern``); ``output_dir`` and ``excluded_dir``
+    may be URLs too. Dropped documents go to ``excluded_dir`` when given. The model file must be readable
+    on every worker.
+    """
+    default_glob = glob_pattern or ("*.jsonl*" if input_format == "jsonl" else "*.txt")
+    folder, glob, recursive = _folder_and_glob(input_path, default_glob)
+    if input_format == "jsonl":
+        reader: BaseDiskReader = JsonlReader(folder, glob_pattern=glob, recursive=recursive, text_key=text_key,
+                                             id_key=id_key, limit=limit, add_file_path=False)
+    elif input_format == "txt":
+        reader = TextFileReader(folder, glob_pattern=glob, recursive=recursive, limit=limit, add_file_path=False)
+    else:
+        raise ValueError(f"unknown input format {input_format!r}; expected 'jsonl' or 'txt'")
+    filename = "${rank}.jsonl"
+    exclusion = (JsonlWriter(str(excluded_dir), output_filename=filename, compression=compression,
+                             adapter=document_record) if excluded_dir is not None else None)
+    cleaner = WinnowCleaner(model_path, threshold=threshold, min_content_chars=min_content_chars,
+                            min_kept_share=min_kept_share, store_decisions=store_decisions,
+                            exclusion_writer=exclusion)
+    writer = JsonlWriter(str(output_dir), output_filename=filename, compression=compression, adapter=document_record)
+    return [reader, cleaner, writer]
+
+
+def run_local(pipeline: list[PipelineStep], tasks: int = 1, workers: int = 1, logging_dir: str | Path | None = None,
+              skip_completed: bool = True):
+    """Run the pipeline with ``LocalPipelineExecutor``; return its merged ``PipelineStats``."""
+    from datatrove.executor import LocalPipelineExecutor
+
+    executor = LocalPipelineExecutor(pipeline=pipeline, tasks=tasks, workers=workers,
+                                     logging_dir=None if logging_dir is None else str(logging_dir),
+                                     skip_completed=skip_completed)
+    return executor.run()
+
+
+def cleaner_totals(stats) -> dict[str, float]:
+    """The cleaner's counters (documents in/kept/dropped, sentences and characters) from ``PipelineStats``."""
+    if stats is None:
+        return {}
+    for step in stats.stats:
+        if step.name.endswith(WinnowCleaner.name):
+            return {key: metric.total for key, metric in step.stats.items()}
+    return {}

@@ -1,0 +1,215 @@
+"""winnow as a datatrove step: same output as `winnow clean`, decisions in metadata, drops with a reason, stats."""
+
+import gzip
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("datatrove")
+
+from datatrove.data import Document  # noqa: E402
+from datatrove.pipeline.writers.jsonl import JsonlWriter  # noqa: E402
+
+from winnow.clean import clean_text, join_kept, predict_texts  # noqa: E402
+from winnow.datatrove import (  # noqa: E402
+    REASON_LOW_SHARE,
+    REASON_TOO_LITTLE,
+    WinnowCleaner,
+    build_pipeline,
+    cleaner_totals,
+    run_local,
+)
+from winnow.model import load_model  # noqa: E402
+from winnow.segment import segment_text  # noqa: E402
+from winnow.train import train  # noqa: E402
+
+from .conftest import REPO, SEED_FILES  # noqa: E402
+
+FAST_CONFIG = """
+seed = 3
+threshold = 0.5
+cv_folds = 2
+[data]
+silver_dir = "does-not-exist"
+corpora = []
+gold_weight = 1.0
+[model]
+passes = 2
+ngram_features = 4096
+max_iter = 30
+inner_folds = 2
+"""
+
+# Small hand-written pages: menus, bylines, a body, CRLF line ends, repeats, non-ASCII, a page of cruft only.
+HAND_PAGES = {
+    "menu_and_body": "Home | World | Sport | Subscribe\nSign in\n"
+                     "The council approved the new budget on Tuesday after a long debate. Members said the plan "
+                     "would fund schools and roads. \"It is a fair compromise,\" the mayor said.\n"
+                     "Share this article\nRelated: Ten things to know\n© 2024 Example News. All rights reserved.\n",
+    "crlf": "Breaking news\r\nOfficials in São Paulo confirmed the closure of two stations.  Trains will resume "
+            "on Friday, they said.\r\nAdvertisement\r\n",
+    "repeats": "Menu\nMenu\nThe report was published on Monday. It found that prices rose by 3%.\nMenu\n",
+    "cruft_only": "Log in\nRegister\nCookie settings\n",
+}
+
+
+@pytest.fixture(scope="module")
+def model_path(tmp_path_factory) -> Path:
+    work = tmp_path_factory.mktemp("model")
+    processed = tmp_path_factory.mktemp("processed")
+    subprocess.run([sys.executable, "-m", "winnow.cli", "segment", "--raw-dir", str(REPO / "data" / "raw"),
+                    "--out-dir", str(processed)], check=True, capture_output=True)
+    config = work / "config.toml"
+    config.write_text(FAST_CONFIG, encoding="utf-8")
+    train(config, processed, REPO / "annotations", work / "model.skops", cv=False)
+    return work / "model.skops"
+
+
+@pytest.fixture(scope="module")
+def pages(tmp_path_factory) -> Path:
+    """The seed articles and the hand-written pages as a directory of *.txt dumps."""
+    folder = tmp_path_factory.mktemp("pages")
+    for path in SEED_FILES:
+        (folder / path.name).write_bytes(path.read_bytes())
+    for name, text in HAND_PAGES.items():
+        (folder / f"{name}.txt").write_bytes(text.encode("utf-8"))
+    return folder
+
+
+def _read_output(folder: Path) -> dict[str, dict]:
+    records = {}
+    for path in sorted(folder.glob("*.jsonl*")):
+        opener = gzip.open if path.suffix == ".gz" else open
+        with opener(path, "rt", encoding="utf-8") as handle:
+            for line in handle:
+                record = json.loads(line)
+                assert record["id"] not in records
+                records[record["id"]] = record
+    return records
+
+
+def _cli(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "winnow.cli", "clean", *args], capture_output=True, text=True)
+
+
+def test_datatrove_output_is_identical_to_winnow_clean(model_path, pages, tmp_path):
+    local = tmp_path / "local"
+    assert _cli("--model", str(model_path), "--input-dir", str(pages), "--output-dir", str(local)).returncode == 0
+    proc = _cli("--model", str(model_path), "--engine", "datatrove", "--input-dir", str(pages), "--output-dir",
+                str(tmp_path / "dt"), "--tasks", "2", "--workers", "2", "--logging-dir", str(tmp_path / "logs"))
+    assert proc.returncode == 0, proc.stderr
+    records = _read_output(tmp_path / "dt")
+    expected = {path.stem: path.read_text(encoding="utf-8") for path in local.glob("*.txt")}
+    assert set(records) == set(expected) == {p.stem for p in pages.glob("*.txt")}
+    assert {key: record["text"] for key, record in records.items()} == expected
+    assert "cleaned 6 documents" in proc.stderr
+    # every rank wrote its own shard: the seed and hand-written pages were split over 2 tasks
+    assert len(list((tmp_path / "dt").glob("*.jsonl"))) == 2
+
+
+def test_jsonl_input_with_custom_fields_matches_clean_text(model_path, tmp_path):
+    model = load_model(model_path)
+    texts = [path.read_text(encoding="utf-8") for path in SEED_FILES] + list(HAND_PAGES.values())
+    source = tmp_path / "in"
+    source.mkdir()
+    rows = [{"doc": f"same-{i % 2}", "body": text, "url": f"https://example.org/{i}"} for i, text in enumerate(texts)]
+    with gzip.open(source / "part-0.jsonl.gz", "wt", encoding="utf-8") as handle:
+        handle.writelines(json.dumps(row) + "\n" for row in rows)
+    pipeline = build_pipeline(source, tmp_path / "out", input_format="jsonl", text_key="body", id_key="doc",
+                              model_path=model_path, compression="gzip")
+    run_local(pipeline, tasks=1, workers=1, logging_dir=tmp_path / "logs")
+    (out_file,) = (tmp_path / "out").glob("*.jsonl.gz")
+    with gzip.open(out_file, "rt", encoding="utf-8") as handle:
+        written = [json.loads(line) for line in handle]
+    # ids repeat on purpose (same-0/same-1): pages must still be classified separately, in input order
+    assert [r["id"] for r in written] == [row["doc"] for row in rows]
+    assert [r["text"] for r in written] == [clean_text(text, model) for text in texts]
+    assert [r["metadata"]["url"] for r in written] == [row["url"] for row in rows]
+
+
+def test_batching_does_not_change_the_result(model_path):
+    texts = [path.read_text(encoding="utf-8") for path in SEED_FILES] + list(HAND_PAGES.values())
+    outputs = []
+    for batch_size in (1, 3, 64):
+        docs = [Document(text=text, id=str(i)) for i, text in enumerate(texts)]
+        list(WinnowCleaner(model_path, batch_size=batch_size).run(iter(docs)))
+        outputs.append([doc.text for doc in docs])
+    assert outputs[0] == outputs[1] == outputs[2]
+
+
+def test_decisions_in_metadata_explain_the_output(model_path):
+    text = SEED_FILES[1].read_text(encoding="utf-8")
+    doc = Document(text=text, id="seed")
+    cleaner = WinnowCleaner(model_path, threshold=0.5, store_decisions=True)
+    (out,) = list(cleaner.run(iter([doc])))
+    decisions = out.metadata["winnow"]
+    assert decisions["threshold"] == 0.5 and decisions["model"] == load_model(model_path).version
+    sentences = decisions["sentences"]
+    records = segment_text("seed", text)
+    assert [(s["char_start"], s["char_end"], s["text"]) for s in sentences] == [
+        (r["char_start"], r["char_end"], r["text"]) for r in records]
+    assert all(s["kept"] == (s["p_content"] >= 0.5) for s in sentences)
+    assert 0 < sum(s["kept"] for s in sentences) < len(sentences)
+    assert out.text == join_kept(text, records, [s["kept"] for s in sentences])
+    totals = {key: metric.total for key, metric in cleaner.stats.stats.items()}
+    assert totals["sentences_kept"] == sum(s["kept"] for s in sentences)
+    assert totals["sentences_removed"] == sum(not s["kept"] for s in sentences)
+    assert totals["chars_kept"] == sum(len(s["text"]) for s in sentences if s["kept"])
+    assert totals["chars_kept"] + totals["chars_removed"] == sum(len(r["text"]) for r in records)
+    assert "winnow" not in next(WinnowCleaner(model_path).run(iter([Document(text=text, id="x")]))).metadata
+
+
+def test_documents_with_too_little_content_are_dropped_with_the_reason(model_path, pages, tmp_path):
+    model = load_model(model_path)
+    raw = {p.stem: p.read_bytes().decode("utf-8") for p in pages.glob("*.txt")}
+    cleaned = {key: clean_text(text, model) for key, text in raw.items()}
+    kept_chars = {key: sum(len(r["text"]) for r, prob in zip(records, p, strict=True) if prob >= model.threshold)
+                  for key, _, records, p in predict_texts(raw.items(), model)}
+    cut = max(kept_chars.values())  # only the page(s) keeping the most characters stay
+    expected_dropped = {key for key, n in kept_chars.items() if n < cut}
+    assert 0 < len(expected_dropped) < len(raw)
+    pipeline = build_pipeline(pages, tmp_path / "kept", input_format="txt", model_path=model_path,
+                              min_content_chars=cut, excluded_dir=tmp_path / "dropped")
+    stats = run_local(pipeline, tasks=1, workers=1, logging_dir=tmp_path / "logs")
+    kept, dropped = _read_output(tmp_path / "kept"), _read_output(tmp_path / "dropped")
+    assert set(kept) == set(raw) - expected_dropped
+    assert set(dropped) == expected_dropped
+    for key, record in dropped.items():
+        assert record["metadata"]["filter_reason"] == REASON_TOO_LITTLE
+        assert record["text"] == raw[key]  # dropped documents keep their input text
+        assert record["metadata"]["winnow_kept_chars"] == kept_chars[key] < cut
+    assert all(record["text"] == cleaned[key] for key, record in kept.items())
+    totals = cleaner_totals(stats)
+    assert totals["dropped"] == totals[f"dropped_{REASON_TOO_LITTLE}"] == len(expected_dropped)
+    assert totals["forwarded"] == len(kept)
+
+
+def test_low_content_share_is_a_separate_reason(model_path, tmp_path):
+    docs = [Document(text=HAND_PAGES["menu_and_body"], id="a"), Document(text=HAND_PAGES["cruft_only"], id="b")]
+    writer_docs: list[Document] = []
+
+    class Collect(JsonlWriter):
+        def write(self, document, rank=0, **kwargs):
+            writer_docs.append(document)
+
+    cleaner = WinnowCleaner(model_path, threshold=0.0, min_kept_share=1.0, exclusion_writer=Collect(str(tmp_path)))
+    assert len(list(cleaner.run(iter(docs)))) == 2  # threshold 0 keeps every sentence: share 1.0
+    cleaner = WinnowCleaner(model_path, threshold=1.0, min_kept_share=0.01, exclusion_writer=Collect(str(tmp_path)))
+    assert list(cleaner.run(iter(docs))) == []
+    assert [d.metadata["filter_reason"] for d in writer_docs] == [REASON_LOW_SHARE, REASON_LOW_SHARE]
+
+
+def test_cli_errors_are_clear(model_path, pages, tmp_path):
+    proc = _cli("--model", str(model_path), "--input-format", "jsonl", "--input-dir", str(pages),
+                "--output-dir", str(tmp_path / "o"))
+    assert proc.returncode == 1 and "--engine datatrove" in proc.stderr
+    proc = _cli("--model", str(model_path), "--engine", "datatrove", "--input-dir", str(pages))
+    assert proc.returncode == 1 and "--output-dir" in proc.stderr
+    proc = _cli("--model", str(tmp_path / "none.skops"), "--engine", "datatrove", "--input-dir", str(pages),
+                "--output-dir", str(tmp_path / "o"))
+    assert proc.returncode == 1 and "make train" in proc.stderr
+    proc = _cli("--engine", "spark", str(SEED_FILES[0]))
+    assert proc.returncode == 1 and "unknown --engine" in proc.stderr

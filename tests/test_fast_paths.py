@@ -1,0 +1,105 @@
+"""The vectorised hot paths give exactly what the plain per-sentence definitions give."""
+
+import numpy as np
+import spacy
+from spacy.lang.en.stop_words import STOP_WORDS
+
+from winnow.features import (
+    _CAPTION,
+    _META,
+    _PROMO,
+    _SOURCE_STAMP,
+    _TIMESTAMP,
+    _URLISH,
+    _WORD,
+    TEXT_FEATURES,
+    text_features,
+)
+from winnow.segment import iter_blocks, segment_text
+
+from .conftest import SEED_FILES
+
+TRICKY = [
+    "", " ", "a", "ΟΔΟΣ ΣΑΣ ΟΔΌΣ", "İstanbul İİ STRASSE straße", "\udcff lone surrogate", "𝐀𝐁𝐂 123 ٣ ² ½ 𝟗",
+    "line\nbreak\r\nhere", "Mr. Smith... left", "The end —", "“Quoted,” she said.)", "xxxxx", "\u00a0\u2003\t",
+    "Updated 3h ago — 12:30 pm, Jan 5; 2024-01-05", "ǅemal ǅ ﬁne", "Subscribe to our newsletter | Sign up",
+    "Photo: Getty Images / AP Photo © 2024", "www.example.com/a-b @user #tag", "K ſ µ ı", "A - B", "wait -",
+]
+
+
+def _reference_row(text: str) -> list[float]:
+    """The original per-sentence definition of every text feature (the specification)."""
+    words = _WORD.findall(text)
+    n_words = len(words)
+    n_chars = max(len(text), 1)
+    lowered = [w.lower() for w in words]
+    stripped = text.rstrip("\"'”’)] ")
+    return [
+        np.log1p(len(text)),
+        np.log1p(n_words),
+        sum(map(len, words)) / n_words if n_words else 0.0,
+        sum(w in STOP_WORDS for w in lowered) / n_words if n_words else 0.0,
+        float(stripped.endswith((".", "!", "?"))),
+        float(stripped.endswith(("...", "…"))),
+        float(stripped.endswith((":", "-", "|", "—"))),
+        float(text[:1].isupper()),
+        sum(w[:1].isupper() for w in words) / n_words if n_words else 0.0,
+        sum(c.isupper() for c in text) / n_chars,
+        sum(c.isdigit() for c in text) / n_chars,
+        sum((not c.isalnum()) and (not c.isspace()) for c in text) / n_chars,
+        float(bool(_URLISH.search(text))),
+        float(len(_TIMESTAMP.findall(text))),
+        float(bool(_SOURCE_STAMP.search(text))),
+        float(bool(_PROMO.search(text))),
+        float(bool(_META.search(text))),
+        float(bool(_CAPTION.search(text))),
+        float(any(q in text for q in "\"“”")),
+        float(text.count(",")),
+        float(n_words <= 4),
+    ]
+
+
+def _sentences(texts):
+    return [r["text"] for text in texts for r in segment_text("x", text)]
+
+
+def test_text_features_equal_the_reference_bit_for_bit(seed_texts):
+    texts = _sentences(seed_texts.values()) + TRICKY
+    texts += [text[::-1] for text in texts] + [" ".join(texts)]
+    expected = np.array([_reference_row(t) for t in texts], dtype=np.float64)
+    got = text_features(texts)
+    assert got.shape == (len(texts), len(TEXT_FEATURES)) and got.dtype == np.float64
+    assert got.tobytes() == expected.tobytes()
+    assert text_features([]).shape == (0, len(TEXT_FEATURES))
+
+
+def test_segmentation_equals_the_spacy_sentencizer_spans(seed_texts):
+    nlp = spacy.blank("en")
+    nlp.add_pipe("sentencizer")
+    texts = list(seed_texts.values()) + [
+        "He said: \"Stop!\" Then left. (Really?) Yes... no.  Two  spaces. U.S. troops at 3 p.m. left!!! ok",
+        "  lead spaces. trailing ?  \n\u00a0nbsp. block\u2003em space. 'Quote.' Next ) one. …and so on。 Done",
+        ". . .\n!?\n\"\"\n" + "\n".join(t for t in TRICKY if "\udcff" not in t),  # spaCy refuses lone surrogates
+    ]
+    for text in texts:
+        expected = []
+        for offset, block in iter_blocks(text):
+            for sent in nlp(block).sents:
+                chunk = block[sent.start_char:sent.end_char]
+                if chunk.strip():
+                    start = offset + sent.start_char + len(chunk) - len(chunk.lstrip())
+                    expected.append((start, start + len(chunk.strip())))
+        assert [(r["char_start"], r["char_end"]) for r in segment_text("x", text)] == expected
+    assert len(SEED_FILES) == 2
+
+
+def test_char_wb_transform_equals_the_vectorizer(seed_texts):
+    from winnow.model import char_wb_transform, ngram_vectorizers
+
+    texts = [line for text in seed_texts.values() for line in text.splitlines()] + ["", "  ", "Ünïcödé  words"]
+    _, chars = ngram_vectorizers(2**12)
+    expected, fast = chars.transform(texts), char_wb_transform(chars, texts)
+    fast.sort_indices()
+    expected.sort_indices()
+    assert (fast != expected).nnz == 0
+    assert abs(fast - expected).max() < 1e-12
