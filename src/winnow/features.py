@@ -259,7 +259,7 @@ class PageFeatures(TransformerMixin, BaseEstimator):
         article_ids = table["article_id"].to_numpy()
         bounds = article_bounds(article_ids)
         return np.hstack([texts, context_features(table, texts), neighbour_features(texts, article_ids, bounds),
-                          main_region_features(table, texts)])
+                          main_region_features(table, texts), block_features(table, texts)])
 
 
 class TextColumn(TransformerMixin, BaseEstimator):
@@ -327,3 +327,30 @@ def _max_subarray(values: np.ndarray) -> tuple[int, int]:
         if running > best:
             best, best_lo, best_hi = running, lo, i + 1
     return best_lo, best_hi
+
+
+BLOCK_MEAN_SOURCES = ("log_words", "stop_density", "ends_sentence_punct", "title_case_share", "digit_share",
+                      "punct_share", "n_timestamps", "has_source_stamp", "has_promo_word", "has_caption_word")
+
+
+def block_features(table: pd.DataFrame, texts: np.ndarray) -> np.ndarray:
+    """The line a sentence sits in, as a whole: means of text features over the block, and how the block
+    ends and starts (a line that does not end in . ! ? is rarely article prose: C4's strongest line rule)."""
+    key = table["article_id"].astype(str).to_numpy() + "\x1f" + table["block"].astype(str).to_numpy()
+    _, block_of = np.unique(key, return_inverse=True)
+    counts = np.bincount(block_of)
+    columns = []
+    for name in BLOCK_MEAN_SOURCES:
+        values = texts[:, TEXT_FEATURES.index(name)]
+        columns.append((np.bincount(block_of, weights=values) / counts)[block_of])
+    order = np.arange(len(table))
+    last_row = np.zeros(len(counts), dtype=np.int64)
+    np.maximum.at(last_row, block_of, order)
+    first_row = np.full(len(counts), len(table), dtype=np.int64)
+    np.minimum.at(first_row, block_of, order)
+    ends = texts[:, TEXT_FEATURES.index("ends_sentence_punct")]
+    starts_upper = texts[:, TEXT_FEATURES.index("starts_upper")]
+    words = np.expm1(texts[:, TEXT_FEATURES.index("log_words")])
+    block_words = np.bincount(block_of, weights=words)
+    columns += [ends[last_row][block_of], starts_upper[first_row][block_of], np.log1p(block_words)[block_of]]
+    return np.column_stack(columns) if len(table) else np.zeros((0, len(BLOCK_MEAN_SOURCES) + 3))

@@ -82,7 +82,9 @@ def silver_table(path: Path, data_config: dict[str, Any]) -> pd.DataFrame:
         low, high = data_config.get("ambiguous_band", [0.3, 0.7])
         table = table[~table["align_score"].between(low, high, inclusive="neither")]
     table = table.assign(label=(table["label"] == "content").astype(int), weight=1.0)
-    table["site"] = table["site"].fillna(table["article_id"])
+    # A page without a known site could share a template with any other unknown-site page of its corpus:
+    # group them all together so none of them is in training and test at once.
+    table["site"] = table["site"].fillna(table["corpus"] + ":unknown-site")
     return table[TABLE_COLUMNS].reset_index(drop=True)
 
 
