@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -28,3 +30,40 @@ def corpora() -> Path:
 @pytest.fixture
 def seed_texts() -> dict[str, str]:
     return {path.stem: path.read_text(encoding="utf-8") for path in SEED_FILES}
+
+
+# A small, fast training configuration on the seed gold only (no corpora).
+FAST_CONFIG = """
+seed = 3
+threshold = 0.5
+cv_folds = 2
+[data]
+silver_dir = "does-not-exist"
+corpora = []
+gold_weight = 1.0
+[model]
+passes = 2
+ngram_features = 4096
+max_iter = 30
+inner_folds = 2
+"""
+
+
+@pytest.fixture(scope="session")
+def seed_processed(tmp_path_factory) -> Path:
+    """`winnow segment` of data/raw into a temporary directory."""
+    out = tmp_path_factory.mktemp("processed")
+    subprocess.run([sys.executable, "-m", "winnow.cli", "segment", "--raw-dir", str(RAW_DIR), "--out-dir", str(out)],
+                   check=True, capture_output=True)
+    return out
+
+
+@pytest.fixture(scope="session")
+def seed_model(seed_processed, tmp_path_factory) -> tuple[Path, dict]:
+    """A model trained (with CV) on the seed gold with FAST_CONFIG: (its directory, its card)."""
+    from winnow.train import train
+
+    work = tmp_path_factory.mktemp("model")
+    config = work / "config.toml"
+    config.write_text(FAST_CONFIG, encoding="utf-8")
+    return work, train(config, seed_processed, REPO / "annotations", work / "model.skops")

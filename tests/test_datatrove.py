@@ -24,24 +24,8 @@ from winnow.datatrove import (  # noqa: E402
 )
 from winnow.model import load_model  # noqa: E402
 from winnow.segment import segment_text  # noqa: E402
-from winnow.train import train  # noqa: E402
 
-from .conftest import REPO, SEED_FILES  # noqa: E402
-
-FAST_CONFIG = """
-seed = 3
-threshold = 0.5
-cv_folds = 2
-[data]
-silver_dir = "does-not-exist"
-corpora = []
-gold_weight = 1.0
-[model]
-passes = 2
-ngram_features = 4096
-max_iter = 30
-inner_folds = 2
-"""
+from .conftest import SEED_FILES  # noqa: E402
 
 # Small hand-written pages: menus, bylines, a body, CRLF line ends, repeats, non-ASCII, a page of cruft only.
 HAND_PAGES = {
@@ -57,15 +41,8 @@ HAND_PAGES = {
 
 
 @pytest.fixture(scope="module")
-def model_path(tmp_path_factory) -> Path:
-    work = tmp_path_factory.mktemp("model")
-    processed = tmp_path_factory.mktemp("processed")
-    subprocess.run([sys.executable, "-m", "winnow.cli", "segment", "--raw-dir", str(REPO / "data" / "raw"),
-                    "--out-dir", str(processed)], check=True, capture_output=True)
-    config = work / "config.toml"
-    config.write_text(FAST_CONFIG, encoding="utf-8")
-    train(config, processed, REPO / "annotations", work / "model.skops", cv=False)
-    return work / "model.skops"
+def model_path(seed_model) -> Path:
+    return seed_model[0] / "model.skops"
 
 
 @pytest.fixture(scope="module")

@@ -14,37 +14,15 @@ from winnow.train import train
 
 from .conftest import REPO, SEED_FILES
 
-FAST_CONFIG = """
-seed = 3
-threshold = 0.5
-cv_folds = 2
-[data]
-silver_dir = "does-not-exist"
-corpora = []
-gold_weight = 1.0
-[model]
-passes = 2
-ngram_features = 4096
-max_iter = 30
-inner_folds = 2
-"""
+
+@pytest.fixture(scope="module")
+def processed(seed_processed):
+    return seed_processed
 
 
 @pytest.fixture(scope="module")
-def processed(tmp_path_factory):
-    out = tmp_path_factory.mktemp("processed")
-    subprocess.run([sys.executable, "-m", "winnow.cli", "segment", "--raw-dir", str(REPO / "data" / "raw"),
-                    "--out-dir", str(out)], check=True, capture_output=True)
-    return out
-
-
-@pytest.fixture(scope="module")
-def trained(processed, tmp_path_factory):
-    work = tmp_path_factory.mktemp("model")
-    config = work / "config.toml"
-    config.write_text(FAST_CONFIG, encoding="utf-8")
-    card = train(config, processed, REPO / "annotations", work / "model.skops")
-    return work, card
+def trained(seed_model):
+    return seed_model
 
 
 def test_training_writes_model_and_card(trained):
