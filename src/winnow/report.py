@@ -304,28 +304,26 @@ def _corpora(section: Mapping[str, Mapping[str, Any]]) -> list[str]:
     return sorted({corpus for by_corpus in section.values() for corpus in by_corpus})
 
 
-def sentence_table(metrics: Mapping[str, Any]) -> str:
+def _scores_table(metrics: Mapping[str, Any], section: str, counts: Sequence[tuple[str, str]]) -> str:
+    """Precision/recall/F1 with CIs per corpus and system, plus the given (header, key) count columns."""
     rows = []
-    for corpus in _corpora(metrics["sentence"]):
-        for system, by_corpus in metrics["sentence"].items():
+    for corpus in _corpora(metrics[section]):
+        for system, by_corpus in metrics[section].items():
             if corpus in by_corpus:
                 r = by_corpus[corpus]
                 rows.append([corpus, _system_label(metrics, system), _with_ci(r, "precision"),
-                             _with_ci(r, "recall"), _with_ci(r, "f1"), r["n"], r["n_pages"]])
-    return md_table(["corpus", "system", "precision [95% CI]", "recall [95% CI]", "F1 [95% CI]", "sentences",
-                     "pages"], rows)
+                             _with_ci(r, "recall"), _with_ci(r, "f1"), *(r[key] for _, key in counts)])
+    headers = ["corpus", "system", "precision [95% CI]", "recall [95% CI]", "F1 [95% CI]"]
+    return md_table(headers + [header for header, _ in counts], rows)
+
+
+def sentence_table(metrics: Mapping[str, Any]) -> str:
+    return _scores_table(metrics, "sentence", [("sentences", "n"), ("pages", "n_pages")])
 
 
 def shingle_table(metrics: Mapping[str, Any]) -> str:
-    rows = []
-    for corpus in _corpora(metrics["page_shingle"]):
-        for system, by_corpus in metrics["page_shingle"].items():
-            if corpus in by_corpus:
-                r = by_corpus[corpus]
-                rows.append([corpus, _system_label(metrics, system), _with_ci(r, "precision"),
-                             _with_ci(r, "recall"), _with_ci(r, "f1"), r["n_pages"], r["n_pages_no_prediction"]])
-    return md_table(["corpus", "system", "precision [95% CI]", "recall [95% CI]", "F1 [95% CI]", "pages",
-                     "pages without output"], rows)
+    return _scores_table(metrics, "page_shingle", [("pages", "n_pages"),
+                                                   ("pages without output", "n_pages_no_prediction")])
 
 
 def leakage_table(metrics: Mapping[str, Any]) -> str:
