@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from winnow.jsonio import atomic_open, write_text_atomic
+from winnow.jsonio import JsonlError, atomic_open, iter_jsonl, write_text_atomic
 from winnow.silver import DEFAULT_CONFIG, AlignConfig, label_sentences
 
 log = logging.getLogger(__name__)
@@ -54,17 +54,12 @@ def corpus_dirs(path: str | Path) -> list[Path]:
 def iter_pages(path: Path) -> Iterator[dict[str, Any]]:
     """Pages of one corpus file, keeping only the fields the import needs."""
     try:
-        with gzip.open(path, "rt", encoding="utf-8") as handle:
-            for line_no, line in enumerate(handle, start=1):
-                if not line.strip():
-                    continue
-                try:
-                    page = json.loads(line)
-                except json.JSONDecodeError as err:
-                    raise CorpusError(f"{path}:{line_no}: not valid JSON ({err.msg})") from err
-                if not isinstance(page, dict) or "id" not in page or "html" not in page:
-                    raise CorpusError(f"{path}:{line_no}: expected a page object with 'id' and 'html'")
-                yield {name: page.get(name) for name in PAGE_FIELDS}
+        for line_no, page in iter_jsonl(path):
+            if "id" not in page or "html" not in page:
+                raise CorpusError(f"{path}:{line_no}: expected a page object with 'id' and 'html'")
+            yield {name: page.get(name) for name in PAGE_FIELDS}
+    except JsonlError as err:
+        raise CorpusError(str(err)) from err
     except (OSError, EOFError, gzip.BadGzipFile) as err:
         raise CorpusError(f"{path}: cannot read ({err})") from err
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import json
 import os
 import tempfile
@@ -16,9 +17,11 @@ class JsonlError(ValueError):
 
 
 def iter_jsonl(path: str | Path) -> Iterator[tuple[int, dict[str, Any]]]:
-    """Yield ``(line_number, record)`` for each non-blank line; raise :class:`JsonlError` on bad JSON."""
+    """Yield ``(line_number, record)`` for each non-blank line (``.gz`` files are decompressed);
+    raise :class:`JsonlError` on bad JSON."""
     path = Path(path)
-    with path.open(encoding="utf-8") as handle:
+    opener = gzip.open if path.suffix == ".gz" else open
+    with opener(path, "rt", encoding="utf-8") as handle:
         for line_no, line in enumerate(handle, start=1):
             if not line.strip():
                 continue
