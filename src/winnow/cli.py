@@ -86,13 +86,7 @@ def validate(
 
 def _register_command_modules() -> None:
     for name in COMMAND_MODULES:
-        try:
-            module = importlib.import_module(f"winnow.{name}")
-        except ModuleNotFoundError as error:
-            if error.name == f"winnow.{name}":
-                continue
-            raise
-        module.register(app)
+        importlib.import_module(f"winnow.{name}").register(app)
 
 
 _register_command_modules()
