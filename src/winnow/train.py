@@ -111,29 +111,33 @@ def make_classifier(config: dict[str, Any]) -> SentenceClassifier:
 
 
 def cross_validate(data: TrainingData, classifier: SentenceClassifier, features: FeatureSet, folds: int,
-                   n_jobs: int = 2) -> pd.DataFrame:
-    """Out-of-fold P(content) for every sentence, from models that never saw its site (GroupKFold by site).
+                   n_jobs: int = 2, fit_final: bool = False) -> tuple[pd.DataFrame, SentenceClassifier | None]:
+    """Out-of-fold P(content) for every sentence, from models that never saw its site (GroupKFold by site),
+    and, with ``fit_final``, the model fitted on everything (run alongside the folds to fill the threads).
 
-    Folds run in ``n_jobs`` threads: the heavy fitting code releases the GIL, features are shared, not copied.
+    Jobs run in ``n_jobs`` threads: the heavy fitting code releases the GIL, features are shared, not copied.
     """
     from joblib import Parallel, delayed
 
     y, groups, weights = data.y, data.groups, data.table["weight"].to_numpy()
     n_splits = min(folds, len(np.unique(groups)))
     splits = list(GroupKFold(n_splits=n_splits).split(y, y, groups))
+    everything = np.arange(len(y))
+
+    def fit(rows: np.ndarray) -> SentenceClassifier:
+        return clone(classifier).fit_features(features.subset(rows), y[rows], groups[rows], weights[rows])
 
     def run_fold(train_idx: np.ndarray, test_idx: np.ndarray) -> np.ndarray:
-        model = clone(classifier).fit_features(features.subset(train_idx), y[train_idx], groups[train_idx],
-                                               weights[train_idx])
-        return model.predict_proba_features(features.subset(test_idx))[:, 1]
+        return fit(train_idx).predict_proba_features(features.subset(test_idx))[:, 1]
 
-    results = Parallel(n_jobs=n_jobs, backend="threading")(delayed(run_fold)(tr, te) for tr, te in splits)
+    jobs = [delayed(run_fold)(tr, te) for tr, te in splits] + ([delayed(fit)(everything)] if fit_final else [])
+    results = Parallel(n_jobs=n_jobs, backend="threading")(jobs)
     p = np.full(len(y), np.nan)
     fold = np.full(len(y), -1)
-    for fold_no, ((_, test_idx), p_fold) in enumerate(zip(splits, results, strict=True)):
+    for fold_no, ((_, test_idx), p_fold) in enumerate(zip(splits, results[:n_splits], strict=True)):
         p[test_idx] = p_fold
         fold[test_idx] = fold_no
-    return data.table.assign(p_content=p, fold=fold)
+    return data.table.assign(p_content=p, fold=fold), (results[-1] if fit_final else None)
 
 
 def scores_by_corpus(oof: pd.DataFrame, threshold: float) -> dict[str, dict[str, float]]:
@@ -171,10 +175,12 @@ def train(config_path: Path, processed_dir: Path, annotations_dir: Path, model_p
     features = classifier.featurize(data.table)
     cv_scores: dict[str, Any] = {}
     if cv:
-        oof = cross_validate(data, classifier, features, int(config.get("cv_folds", 5)), int(config.get("n_jobs", 2)))
+        oof, classifier = cross_validate(data, classifier, features, int(config.get("cv_folds", 5)),
+                                         int(config.get("n_jobs", 2)), fit_final=True)
         oof.to_parquet(model_path.with_name("cv-predictions.parquet"), index=False)
         cv_scores = scores_by_corpus(oof, threshold)
-    classifier.fit_features(features, data.y, data.groups, data.table["weight"].to_numpy())
+    else:
+        classifier.fit_features(features, data.y, data.groups, data.table["weight"].to_numpy())
     version = save_model(classifier, model_path)
     card = {
         "model": str(model_path), "version": version, "threshold": threshold, "config": config,
@@ -248,7 +254,7 @@ def ablation(config_path: Path, processed_dir: Path, annotations_dir: Path,
     for name, params in ABLATIONS.items():
         started = time.perf_counter()
         variant = clone(base).set_params(**params)
-        oof = cross_validate(data, variant, features, int(config.get("cv_folds", 5)), int(config.get("n_jobs", 2)))
+        oof, _ = cross_validate(data, variant, features, int(config.get("cv_folds", 5)), int(config.get("n_jobs", 2)))
         rows.append({"variant": name, "params": params, "scores": scores_by_corpus(oof, threshold),
                      "seconds": round(time.perf_counter() - started, 1)})
     return rows
