@@ -259,7 +259,8 @@ class PageFeatures(TransformerMixin, BaseEstimator):
         article_ids = table["article_id"].to_numpy()
         bounds = article_bounds(article_ids)
         return np.hstack([texts, context_features(table, texts), neighbour_features(texts, article_ids, bounds),
-                          main_region_features(table, texts), block_features(table, texts)])
+                          main_region_features(table, texts), block_features(table, texts),
+                          comment_features(table)])
 
 
 class TextColumn(TransformerMixin, BaseEstimator):
@@ -354,3 +355,33 @@ def block_features(table: pd.DataFrame, texts: np.ndarray) -> np.ndarray:
     block_words = np.bincount(block_of, weights=words)
     columns += [ends[last_row][block_of], starts_upper[first_row][block_of], np.log1p(block_words)[block_of]]
     return np.column_stack(columns) if len(table) else np.zeros((0, len(BLOCK_MEAN_SOURCES) + 3))
+
+
+_COMMENT_MARKER = re.compile(
+    r"^\W*(?:\d+\s+)?(?:comments?|responses?|replies|reactions?)\b|\b(?:leave|post|add|write) (?:a|your) "
+    r"(?:comment|reply)\b|\bcomments? (?:are )?closed\b|^\W*reply\W*$|\bsays:?\s*$|\b(?:said|wrote) on\b",
+    re.I,
+)
+
+
+def comment_features(table: pd.DataFrame) -> np.ndarray:
+    """Comment threads read like prose but are not the article: flag marker lines ("12 Comments", "Leave a
+    reply", "Reply", "Anna says:") and, for every sentence, how many markers precede it in the page and how
+    many lie within 5 sentences."""
+    marker = table["text"].str.contains(_COMMENT_MARKER, regex=True).to_numpy(dtype=float)
+    article_ids = table["article_id"].to_numpy()
+    bounds = article_bounds(article_ids)
+    before = np.zeros(len(table))
+    for start, end in zip(bounds[:-1], bounds[1:], strict=True):
+        before[start:end] = np.concatenate([[0.0], np.cumsum(marker[start:end])[:-1]])
+    return np.column_stack([marker, np.log1p(before), window_sum(marker, bounds, 5)])
+
+
+def window_sum(values: np.ndarray, bounds: np.ndarray, radius: int) -> np.ndarray:
+    """Sum of ``values`` over rows ``i-radius .. i+radius`` clipped to the row's article."""
+    out = np.empty(len(values), dtype=np.float64)
+    for start, end in zip(bounds[:-1], bounds[1:], strict=True):
+        csum = np.concatenate([[0.0], np.cumsum(values[start:end])])
+        idx = np.arange(end - start)
+        out[start:end] = csum[np.minimum(idx + radius + 1, end - start)] - csum[np.maximum(idx - radius, 0)]
+    return out

@@ -1,0 +1,69 @@
+"""Page features on small hand-written pages: blocks, the main prose region, comment threads, neighbours."""
+
+import numpy as np
+import pandas as pd
+
+from winnow.features import (
+    PageFeatures,
+    _max_subarray,
+    block_features,
+    comment_features,
+    main_region_features,
+    sentence_table,
+    text_features,
+)
+from winnow.segment import segment_text
+
+PAGE = (
+    "Home | World | Sport\n"
+    "Sign in\n"
+    "The council approved the budget on Tuesday after a long debate in the chamber. Members said it would "
+    "fund schools.\n"
+    "The mayor called it a fair compromise for everyone in the city.\n"
+    "Related: Ten things to know about the budget\n"
+    "3 Comments\n"
+    "Anna says:\n"
+    "I think this is a very good decision for the whole town and its people.\n"
+    "Reply\n"
+)
+
+
+def _table():
+    return sentence_table([segment_text("p", PAGE)])
+
+
+def test_main_region_is_the_run_of_prose():
+    table = _table()
+    region = main_region_features(table, text_features(table["text"].tolist()))
+    inside = [t for t, flag in zip(table["text"], region[:, 0], strict=True) if flag]
+    assert inside[0].startswith("The council") and inside[-1].startswith("The mayor")
+    assert _max_subarray(np.array([-1.0, 2.0, 3.0, -10.0, 4.0])) == (1, 3)
+    assert _max_subarray(np.array([])) == (0, 0)
+
+
+def test_block_features_describe_the_whole_line():
+    table = _table()
+    blocks = block_features(table, text_features(table["text"].tolist()))
+    by_text = dict(zip(table["text"], blocks[:, -3], strict=True))  # the block's last sentence ends in . ! ?
+    assert by_text["Home | World | Sport"] == 0.0
+    assert by_text["Members said it would fund schools."] == 1.0
+    first_two = table.index[table["block"] == 2]
+    assert (blocks[first_two[0]] == blocks[first_two[1]]).all()  # one line, one description
+
+
+def test_comment_markers_and_what_follows_them():
+    table = _table()
+    comments = comment_features(table)
+    markers = [t for t, flag in zip(table["text"], comments[:, 0], strict=True) if flag]
+    assert markers == ["3 Comments", "Anna says:", "Reply"]
+    reader = table.index[table["text"].str.startswith("I think")][0]
+    council = table.index[table["text"].str.startswith("The council")][0]
+    assert comments[reader, 1] > 0 and comments[council, 1] == 0
+
+
+def test_page_features_never_mix_pages():
+    one = sentence_table([segment_text("p", PAGE)])
+    two = sentence_table([segment_text("p", PAGE), segment_text("q", "A different page.\nWith lines.")])
+    features = PageFeatures()
+    assert np.array_equal(features.transform(one), features.transform(two)[: len(one)])
+    assert isinstance(two, pd.DataFrame)
