@@ -181,17 +181,29 @@ def shift_within(values: np.ndarray, article_ids: np.ndarray, offset: int, fill:
     return out
 
 
+def _window_sums(values: np.ndarray, bounds: np.ndarray, radius: int) -> tuple[np.ndarray, np.ndarray]:
+    """Per row, the sum of ``values`` over rows ``i-radius .. i+radius`` clipped to the row's article, and
+    how many rows that window holds."""
+    sums = np.empty(len(values), dtype=np.float64)
+    sizes = np.empty(len(values), dtype=np.int64)
+    for start, end in zip(bounds[:-1], bounds[1:], strict=True):
+        csum = np.concatenate([[0.0], np.cumsum(values[start:end])])
+        idx = np.arange(end - start)
+        lo, hi = np.maximum(idx - radius, 0), np.minimum(idx + radius + 1, end - start)
+        sums[start:end] = csum[hi] - csum[lo]
+        sizes[start:end] = hi - lo
+    return sums, sizes
+
+
 def window_mean(values: np.ndarray, bounds: np.ndarray, radius: int) -> np.ndarray:
     """Mean of ``values`` over rows ``i-radius .. i+radius`` clipped to the row's article."""
-    out = np.empty(len(values), dtype=np.float64)
-    for start, end in zip(bounds[:-1], bounds[1:], strict=True):
-        segment = values[start:end]
-        csum = np.concatenate([[0.0], np.cumsum(segment, axis=0)])
-        idx = np.arange(len(segment))
-        lo = np.clip(idx - radius, 0, len(segment))
-        hi = np.clip(idx + radius + 1, 0, len(segment))
-        out[start:end] = (csum[hi] - csum[lo]) / np.maximum(hi - lo, 1)
-    return out
+    sums, sizes = _window_sums(values, bounds, radius)
+    return sums / np.maximum(sizes, 1)
+
+
+def window_sum(values: np.ndarray, bounds: np.ndarray, radius: int) -> np.ndarray:
+    """Sum of ``values`` over rows ``i-radius .. i+radius`` clipped to the row's article."""
+    return _window_sums(values, bounds, radius)[0]
 
 
 def context_features(table: pd.DataFrame, texts: np.ndarray) -> np.ndarray:
@@ -261,16 +273,6 @@ class PageFeatures(TransformerMixin, BaseEstimator):
         return np.hstack([texts, context_features(table, texts), neighbour_features(texts, article_ids, bounds),
                           main_region_features(table, texts), block_features(table, texts),
                           comment_features(table)])
-
-
-class TextColumn(TransformerMixin, BaseEstimator):
-    """Select the ``text`` column of a sentence table as a list (for the n-gram vectorizers)."""
-
-    def fit(self, table: pd.DataFrame, y=None):
-        return self
-
-    def transform(self, table: pd.DataFrame) -> list[str]:
-        return table["text"].tolist()
 
 
 def probability_context(p: np.ndarray, table: pd.DataFrame) -> np.ndarray:
@@ -375,13 +377,3 @@ def comment_features(table: pd.DataFrame) -> np.ndarray:
     for start, end in zip(bounds[:-1], bounds[1:], strict=True):
         before[start:end] = np.concatenate([[0.0], np.cumsum(marker[start:end])[:-1]])
     return np.column_stack([marker, np.log1p(before), window_sum(marker, bounds, 5)])
-
-
-def window_sum(values: np.ndarray, bounds: np.ndarray, radius: int) -> np.ndarray:
-    """Sum of ``values`` over rows ``i-radius .. i+radius`` clipped to the row's article."""
-    out = np.empty(len(values), dtype=np.float64)
-    for start, end in zip(bounds[:-1], bounds[1:], strict=True):
-        csum = np.concatenate([[0.0], np.cumsum(values[start:end])])
-        idx = np.arange(end - start)
-        out[start:end] = csum[np.minimum(idx + radius + 1, end - start)] - csum[np.maximum(idx - radius, 0)]
-    return out
