@@ -96,7 +96,7 @@ def validate_annotations(root: str | Path, sentence_ids: set[str] | None) -> lis
         try:
             rows = list(iter_jsonl(path))
         except JsonlError as err:
-            problems.append(Problem(str(path), _line_of(err), str(err).split(": ", 1)[-1]))
+            problems.append(Problem(str(path), err.line, err.reason))
             continue
         for line_no, record in rows:
             problems += [Problem(str(path), line_no, reason) for reason in record_problems(record, sentence_ids)]
@@ -105,13 +105,6 @@ def validate_annotations(root: str | Path, sentence_ids: set[str] | None) -> lis
                 problems.append(Problem(str(path), line_no, f"duplicate of {seen[key]}"))
             seen.setdefault(key, f"{path}:{line_no}")
     return problems
-
-
-def _line_of(err: JsonlError) -> int:
-    try:
-        return int(str(err).split(":")[1])
-    except (IndexError, ValueError):
-        return 0
 
 
 def latest_per_annotator(records: Iterable[dict[str, Any]]) -> dict[tuple[str, str], dict[str, Any]]:

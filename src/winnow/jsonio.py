@@ -13,7 +13,11 @@ from typing import Any
 
 
 class JsonlError(ValueError):
-    """A malformed JSON Lines file; the message names file and line."""
+    """A malformed JSON Lines file; the message names file and line, also kept as attributes."""
+
+    def __init__(self, path: Path, line: int, reason: str):
+        super().__init__(f"{path}:{line}: {reason}")
+        self.path, self.line, self.reason = path, line, reason
 
 
 def iter_jsonl(path: str | Path) -> Iterator[tuple[int, dict[str, Any]]]:
@@ -28,9 +32,9 @@ def iter_jsonl(path: str | Path) -> Iterator[tuple[int, dict[str, Any]]]:
             try:
                 record = json.loads(line)
             except json.JSONDecodeError as err:
-                raise JsonlError(f"{path}:{line_no}: not valid JSON ({err.msg})") from err
+                raise JsonlError(path, line_no, f"not valid JSON ({err.msg})") from err
             if not isinstance(record, dict):
-                raise JsonlError(f"{path}:{line_no}: expected a JSON object, got {type(record).__name__}")
+                raise JsonlError(path, line_no, f"expected a JSON object, got {type(record).__name__}")
             yield line_no, record
 
 
