@@ -116,6 +116,7 @@ def attach_corpus_pages(pages: list[dict[str, Any]], silver_dir: Path | None, co
     the hand-annotated data keep their gold sentences as gold text. Returns counts of what was attached.
     """
     import pandas as pd
+    import pyarrow.parquet as pq
 
     from winnow.corpus import PAGES_FILE, iter_pages
 
@@ -128,8 +129,10 @@ def attach_corpus_pages(pages: list[dict[str, Any]], silver_dir: Path | None, co
     for corpus, by_id in sorted(wanted.items()):
         table = silver_dir / f"{corpus}-pages.parquet" if silver_dir else None
         if table and table.is_file():
-            frame = pd.read_parquet(table)
-            for row in frame.reindex(columns=["page_id", "gold_text", "gold_headline"]).to_dict("records"):
+            wanted_columns = ["page_id", "gold_text", "gold_headline"]
+            present = [c for c in wanted_columns if c in pq.read_schema(table).names]  # older imports lack headlines
+            frame = pd.read_parquet(table, columns=present)
+            for row in frame.reindex(columns=wanted_columns).to_dict("records"):
                 if row["page_id"] in by_id:
                     by_id[row["page_id"]]["gold_text"] = body_gold(row["gold_text"], row["gold_headline"])
                     counts["gold_text"] += 1
