@@ -1,5 +1,9 @@
 """The vectorised hot paths give exactly what the plain per-sentence definitions give."""
 
+import itertools
+import random
+from functools import lru_cache
+
 import numpy as np
 import spacy
 from spacy.lang.en.stop_words import STOP_WORDS
@@ -15,7 +19,7 @@ from winnow.features import (
     TEXT_FEATURES,
     text_features,
 )
-from winnow.segment import iter_blocks, segment_text
+from winnow.segment import iter_blocks, segment_many, segment_text
 
 from .conftest import SEED_FILES
 
@@ -73,24 +77,69 @@ def test_text_features_equal_the_reference_bit_for_bit(seed_texts):
     assert text_features([]).shape == (0, len(TEXT_FEATURES))
 
 
-def test_segmentation_equals_the_spacy_sentencizer_spans(seed_texts):
+def _spacy_spans(text: str) -> list[tuple[int, int]]:
+    """The specification: spaCy's tokenizer + sentencizer over every block, spans trimmed of whitespace."""
+    expected = []
+    for offset, block in iter_blocks(text):
+        for sent in _reference_pipeline()(block).sents:
+            chunk = block[sent.start_char:sent.end_char]
+            if chunk.strip():
+                start = offset + sent.start_char + len(chunk) - len(chunk.lstrip())
+                expected.append((start, start + len(chunk.strip())))
+    return expected
+
+
+@lru_cache(maxsize=1)
+def _reference_pipeline():
     nlp = spacy.blank("en")
     nlp.add_pipe("sentencizer")
+    return nlp
+
+
+def _assert_same_spans(texts: list[str]) -> None:
+    got = segment_many((str(i), text) for i, text in enumerate(texts))
+    for text, records in zip(texts, got, strict=True):
+        assert [(r["char_start"], r["char_end"]) for r in records] == _spacy_spans(text), text[:300]
+
+
+def test_segmentation_equals_the_spacy_sentencizer_spans(seed_texts):
     texts = list(seed_texts.values()) + [
         "He said: \"Stop!\" Then left. (Really?) Yes... no.  Two  spaces. U.S. troops at 3 p.m. left!!! ok",
         "  lead spaces. trailing ?  \n\u00a0nbsp. block\u2003em space. 'Quote.' Next ) one. …and so on。 Done",
         ". . .\n!?\n\"\"\n" + "\n".join(t for t in TRICKY if "\udcff" not in t),  # spaCy refuses lone surrogates
+        "Ends.\t\"Tab\" after. Ends. ) ) \"x\" y. Mr. Smith!\u00a0(No.) «Oui.» Done.\x0b\x1cNext! (a) b.) c",
     ]
-    for text in texts:
-        expected = []
-        for offset, block in iter_blocks(text):
-            for sent in nlp(block).sents:
-                chunk = block[sent.start_char:sent.end_char]
-                if chunk.strip():
-                    start = offset + sent.start_char + len(chunk) - len(chunk.lstrip())
-                    expected.append((start, start + len(chunk.strip())))
-        assert [(r["char_start"], r["char_end"]) for r in segment_text("x", text)] == expected
+    _assert_same_spans(texts)
     assert len(SEED_FILES) == 2
+
+
+def test_segmentation_equals_spacy_on_random_punctuation_soup():
+    """Random strings over the characters that move sentence boundaries (whitespace of every kind, closing
+    punctuation, abbreviations, decimals), so every branch of the chunk-level fast path meets spaCy."""
+    rng = random.Random(0)
+    pieces = list("aZ.!?\"')(]”’“-—…。;:,\t ") + [" ", "  ", "\u00a0", "\u2003", "\x0b", "\x1c", "Mr.", "U.S.",
+                                                  "e.g.", "3.5", "p.m.", "...", "!!", ".)", "?\"", ". . ."]
+    texts = ["".join(rng.choice(pieces) for _ in range(rng.randint(1, 60))) for _ in range(3000)]
+    _assert_same_spans(texts)
+
+
+def test_segmentation_equals_spacy_on_corpus_pages(corpora):
+    """Every sentence span of 40 real pages per corpus (rendered to dumps) is the one spaCy gives."""
+    import gzip
+    import json
+
+    from winnow.textio import render_html
+
+    texts = []
+    for path in sorted(corpora.glob("*/pages.jsonl.gz")):
+        with gzip.open(path, "rt", encoding="utf-8") as handle:
+            for line in itertools.islice(handle, 40):
+                try:
+                    texts.append(render_html(json.loads(line)["html"]))
+                except ValueError:  # a page lxml refuses
+                    continue
+    assert len(texts) > 100
+    _assert_same_spans(texts)
 
 
 def test_char_wb_transform_equals_the_vectorizer(seed_texts):

@@ -19,6 +19,7 @@ from spacy.lang.en.stop_words import STOP_WORDS
 
 TABLE_COLUMNS = ("article_id", "block", "index", "text")
 _WORD = re.compile(r"\w+", re.UNICODE)
+_DIGIT = re.compile(r"\d")
 _TIMESTAMP = re.compile(
     r"\b\d{1,2}\s?(?:m|h|d|min|mins|hr|hrs|hours?|minutes?|days?)\b(?:\s+ago)?|\b\d{1,2}:\d{2}\s*(?:[ap]\.?m\.?)?"
     r"|\b(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)[a-z]*\.?\s+\d{1,2}\b|\b(?:19|20)\d{2}-\d{2}-\d{2}\b",
@@ -65,9 +66,16 @@ def text_features(texts: Sequence[str]) -> np.ndarray:
     come from a per-code-point lookup table summed per text, word statistics from one flat word list. Values are
     exactly those of the plain per-text definitions (tests compare against a reference implementation).
     """
-    texts = list(texts)
+    texts, rows = distinct(texts)  # pages repeat their cruft: compute each distinct text once
     chunks = [_text_features_chunk(texts[i:i + _TEXT_CHUNK]) for i in range(0, len(texts), _TEXT_CHUNK)]
-    return np.vstack(chunks) if chunks else np.zeros((0, len(TEXT_FEATURES)), dtype=np.float64)
+    return np.vstack(chunks)[rows] if chunks else np.zeros((0, len(TEXT_FEATURES)), dtype=np.float64)
+
+
+def distinct(texts: Iterable[str]) -> tuple[list[str], np.ndarray]:
+    """The distinct texts in order of first appearance, and for every input text its row among them."""
+    index: dict[str, int] = {}
+    rows = [index.setdefault(text, len(index)) for text in texts]
+    return list(index), np.array(rows, dtype=np.int64)
 
 
 _TEXT_CHUNK = 50_000  # texts per vectorised chunk (bounds the per-character arrays)
@@ -168,6 +176,12 @@ def article_bounds(article_ids: np.ndarray) -> np.ndarray:
     return np.concatenate([[0], change, [len(article_ids)]])
 
 
+def article_index(article_ids: np.ndarray) -> np.ndarray:
+    """For every row, the number of its article's run of rows (0, 1, ...; rows grouped by article)."""
+    bounds = article_bounds(article_ids)
+    return np.repeat(np.arange(len(bounds) - 1), np.diff(bounds))
+
+
 def shift_within(values: np.ndarray, article_ids: np.ndarray, offset: int, fill: float = -1.0) -> np.ndarray:
     """``values`` moved by ``offset`` rows, never across an article boundary (``fill`` where nothing is)."""
     out = np.full_like(values, fill, dtype=np.float64)
@@ -181,29 +195,35 @@ def shift_within(values: np.ndarray, article_ids: np.ndarray, offset: int, fill:
     return out
 
 
-def _window_sums(values: np.ndarray, bounds: np.ndarray, radius: int) -> tuple[np.ndarray, np.ndarray]:
-    """Per row, the sum of ``values`` over rows ``i-radius .. i+radius`` clipped to the row's article, and
-    how many rows that window holds."""
-    sums = np.empty(len(values), dtype=np.float64)
-    sizes = np.empty(len(values), dtype=np.int64)
+def _window_sums(values: np.ndarray, bounds: np.ndarray, radii: Sequence[int]) -> list[tuple[np.ndarray, np.ndarray]]:
+    """For each radius: per row, the sum of ``values`` (1-D, or 2-D column-wise) over rows ``i-radius ..
+    i+radius`` clipped to the row's article, and how many rows that window holds. One cumulative sum per
+    article serves every radius and column."""
+    out = [(np.empty(values.shape, dtype=np.float64), np.empty(len(values), dtype=np.int64)) for _ in radii]
     for start, end in zip(bounds[:-1], bounds[1:], strict=True):
-        csum = np.concatenate([[0.0], np.cumsum(values[start:end])])
+        csum = np.concatenate([np.zeros((1, *values.shape[1:])), np.cumsum(values[start:end], axis=0)])
         idx = np.arange(end - start)
-        lo, hi = np.maximum(idx - radius, 0), np.minimum(idx + radius + 1, end - start)
-        sums[start:end] = csum[hi] - csum[lo]
-        sizes[start:end] = hi - lo
-    return sums, sizes
+        for radius, (sums, sizes) in zip(radii, out, strict=True):
+            lo, hi = np.maximum(idx - radius, 0), np.minimum(idx + radius + 1, end - start)
+            sums[start:end] = csum[hi] - csum[lo]
+            sizes[start:end] = hi - lo
+    return out
+
+
+def window_means(values: np.ndarray, bounds: np.ndarray, radii: Sequence[int]) -> list[np.ndarray]:
+    """For each radius, the mean of ``values`` over rows ``i-radius .. i+radius`` clipped to the row's article."""
+    return [sums / np.maximum(sizes, 1).reshape(-1, *([1] * (values.ndim - 1)))
+            for sums, sizes in _window_sums(values, bounds, radii)]
 
 
 def window_mean(values: np.ndarray, bounds: np.ndarray, radius: int) -> np.ndarray:
     """Mean of ``values`` over rows ``i-radius .. i+radius`` clipped to the row's article."""
-    sums, sizes = _window_sums(values, bounds, radius)
-    return sums / np.maximum(sizes, 1)
+    return window_means(values, bounds, (radius,))[0]
 
 
 def window_sum(values: np.ndarray, bounds: np.ndarray, radius: int) -> np.ndarray:
     """Sum of ``values`` over rows ``i-radius .. i+radius`` clipped to the row's article."""
-    return _window_sums(values, bounds, radius)[0]
+    return _window_sums(values, bounds, (radius,))[0][0]
 
 
 def context_features(table: pd.DataFrame, texts: np.ndarray) -> np.ndarray:
@@ -214,7 +234,12 @@ def context_features(table: pd.DataFrame, texts: np.ndarray) -> np.ndarray:
     lengths = table["text"].str.len().to_numpy()
     bounds = article_bounds(article_ids)
     out = np.zeros((len(table), len(CONTEXT_FEATURES)), dtype=np.float64)
-    normalised = table["text"].str.lower().str.replace(r"\d", "0", regex=True)
+    distinct_texts, rows = distinct(table["text"])
+    normalised = distinct(_DIGIT.sub("0", text.lower()) for text in distinct_texts)[1]
+    # how often each sentence's normalised text occurs in its page
+    page_and_text = article_index(article_ids) * (int(normalised.max(initial=0)) + 1) + normalised[rows]
+    _, occurrence, occurrences = np.unique(page_and_text, return_inverse=True, return_counts=True)
+    repeats = occurrences[occurrence]
     short = texts[:, TEXT_FEATURES.index("is_short")]
     for start, end in zip(bounds[:-1], bounds[1:], strict=True):
         n = end - start
@@ -223,7 +248,6 @@ def context_features(table: pd.DataFrame, texts: np.ndarray) -> np.ndarray:
         block_chars = np.bincount(block_of, weights=lengths[start:end])
         first_in_block = np.r_[True, blk[1:] != blk[:-1]]
         pos_in_block = np.arange(n) - np.maximum.accumulate(np.where(first_in_block, np.arange(n), 0))
-        counts = normalised.iloc[start:end].map(normalised.iloc[start:end].value_counts())
         out[start:end] = np.column_stack([
             index[start:end] / max(n - 1, 1),
             block_of / max(block_of.max(), 1),
@@ -233,7 +257,7 @@ def context_features(table: pd.DataFrame, texts: np.ndarray) -> np.ndarray:
             first_in_block.astype(float),
             (block_sizes[block_of] == 1).astype(float),
             np.full(n, np.log1p(n)),
-            np.log1p(counts.to_numpy() - 1),
+            np.log1p(repeats[start:end] - 1),
             _run_lengths(short[start:end]),
         ])
     return out
@@ -252,11 +276,12 @@ def _run_lengths(flags: np.ndarray) -> np.ndarray:
 
 def neighbour_features(texts: np.ndarray, article_ids: np.ndarray, bounds: np.ndarray) -> np.ndarray:
     """Selected text features of the previous/next two sentences and window means around each sentence."""
-    cols = [texts[:, TEXT_FEATURES.index(name)] for name in WINDOW_SOURCES]
+    sources = texts[:, [TEXT_FEATURES.index(name) for name in WINDOW_SOURCES]]
+    means = window_means(sources, bounds, WINDOWS)
     parts = []
-    for col in cols:
-        parts += [shift_within(col, article_ids, k) for k in (-2, -1, 1, 2)]
-        parts += [window_mean(col, bounds, radius) for radius in WINDOWS]
+    for j in range(sources.shape[1]):
+        parts += [shift_within(sources[:, j], article_ids, k) for k in (-2, -1, 1, 2)]
+        parts += [mean[:, j] for mean in means]
     return np.column_stack(parts) if parts else np.zeros((len(texts), 0))
 
 
@@ -283,7 +308,7 @@ def probability_context(p: np.ndarray, table: pd.DataFrame) -> np.ndarray:
     block_mean = pd.Series(p).groupby(block_key.to_numpy()).transform("mean").to_numpy()
     parts = [p, block_mean]
     parts += [shift_within(p, article_ids, k, fill=0.5) for k in (-3, -2, -1, 1, 2, 3)]
-    parts += [window_mean(p, bounds, radius) for radius in (1, 2, 5, 10)]
+    parts += window_means(p, bounds, (1, 2, 5, 10))
     return np.column_stack(parts)
 
 
@@ -370,7 +395,8 @@ def comment_features(table: pd.DataFrame) -> np.ndarray:
     """Comment threads read like prose but are not the article: flag marker lines ("12 Comments", "Leave a
     reply", "Reply", "Anna says:") and, for every sentence, how many markers precede it in the page and how
     many lie within 5 sentences."""
-    marker = table["text"].str.contains(_COMMENT_MARKER, regex=True).to_numpy(dtype=float)
+    texts, rows = distinct(table["text"])
+    marker = np.array([_COMMENT_MARKER.search(text) is not None for text in texts], dtype=float)[rows]
     article_ids = table["article_id"].to_numpy()
     bounds = article_bounds(article_ids)
     before = np.zeros(len(table))

@@ -33,7 +33,7 @@ from sklearn.model_selection import GroupKFold
 from sklearn.preprocessing import normalize
 from threadpoolctl import threadpool_limits
 
-from winnow.features import PageFeatures, probability_context, sentence_table
+from winnow.features import PageFeatures, distinct, probability_context, sentence_table
 
 DEFAULT_MODEL_PATH = Path("train/model.skops")
 FORMAT_VERSION = 1
@@ -93,9 +93,9 @@ def featurize(table: pd.DataFrame, ngram_features: int | None) -> FeatureSet:
     dense = PageFeatures().transform(table)
     ngrams = None
     if ngram_features:
-        texts = table["text"].tolist()
+        texts, rows = distinct(table["text"])  # hash each distinct sentence once
         words, chars = ngram_vectorizers(ngram_features)
-        ngrams = sparse.hstack([words.transform(texts), char_wb_transform(chars, texts)], format="csr")
+        ngrams = sparse.hstack([words.transform(texts), char_wb_transform(chars, texts)], format="csr")[rows]
     return FeatureSet(meta, dense, ngrams)
 
 

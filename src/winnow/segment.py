@@ -17,8 +17,9 @@ from collections.abc import Iterable, Iterator
 from functools import lru_cache
 from typing import TypedDict
 
+import numpy as np
+
 _BLOCK = re.compile(r"[^\r\n]+")
-SPACY_BATCH_SIZE = 256
 
 
 class SentenceRecord(TypedDict):
@@ -64,20 +65,14 @@ def segment_text(article_id: str, text: str) -> list[SentenceRecord]:
 
 
 def segment_many(articles: Iterable[tuple[str, str]]) -> Iterator[list[SentenceRecord]]:
-    """Segment many ``(article_id, text)`` pairs, batching all their blocks through spaCy."""
-    nlp = sentence_pipeline()
-    punct = _punct_orths(nlp)
-    final = _final_chars(nlp)
+    """Segment many ``(article_id, text)`` pairs (see :class:`_Sentencizer` for how spaCy is used)."""
+    sentencizer = _sentencizer()
     for article_id, text in articles:
         blocks = list(iter_blocks(text))
-        # A block without any sentence-final character is one sentence: only those with one need tokenizing.
-        split = [final.search(block) is not None for _, block in blocks]
-        docs = nlp.tokenizer.pipe((b for (_, b), s in zip(blocks, split, strict=True) if s),
-                                  batch_size=SPACY_BATCH_SIZE)
         records: list[SentenceRecord] = []
         seen: dict[str, int] = {}
-        for block_no, ((offset, block), needs_split) in enumerate(zip(blocks, split, strict=True)):
-            spans = _sentence_spans(next(docs), block, punct) if needs_split else [(0, len(block))]
+        for block_no, ((offset, block), spans) in enumerate(
+                zip(blocks, sentencizer.split([block for _, block in blocks]), strict=True)):
             for start, end in spans:
                 sentence = block[start:end]
                 records.append(
@@ -94,55 +89,113 @@ def segment_many(articles: Iterable[tuple[str, str]]) -> Iterator[list[SentenceR
         yield records
 
 
-@lru_cache(maxsize=4)
-def _final_chars(nlp) -> re.Pattern:
-    """Matches any of the sentencizer's sentence-final characters (matches everywhere if some are not single
-    characters, so every block is tokenized)."""
-    chars = nlp.get_pipe("sentencizer").punct_chars
-    if not chars or any(len(char) != 1 for char in chars):
-        return re.compile("")
-    return re.compile("[" + "".join(re.escape(char) for char in sorted(chars)) + "]")
+@lru_cache(maxsize=1)
+def _sentencizer() -> _Sentencizer:
+    return _Sentencizer(sentence_pipeline())
 
 
-@lru_cache(maxsize=4)
-def _punct_orths(nlp) -> frozenset[int]:
-    """String hashes of the sentencizer's sentence-final characters."""
-    return frozenset(nlp.vocab.strings.add(char) for char in nlp.get_pipe("sentencizer").punct_chars)
+class _Sentencizer:
+    """spaCy's tokenizer + sentencizer rule, run only where a sentence boundary can be.
 
-
-def _sentence_starts(orths: list[int], is_punct: list[int], punct: frozenset[int]) -> list[int]:
-    """Token positions that start a sentence: spaCy's ``Sentencizer.predict`` rule, on plain integer lists.
-
-    A sentence starts at the first token after a sentence-final character that is neither punctuation nor
-    sentence-final itself (so closing quotes and brackets stay with the sentence they end).
+    spaCy's tokenizer splits text on whitespace first and tokenizes every whitespace-free *chunk* on its own
+    (prefixes, suffixes, infixes, exceptions such as "U.S." all live inside a chunk). The sentencizer starts a
+    sentence at the first token after a sentence-final token (one whose text is exactly one of its
+    ``punct_chars``) that is neither punctuation nor sentence-final. So only chunks holding a sentence-final
+    character, and the chunks right after them, can move a boundary: those are tokenized with spaCy (each
+    distinct chunk once, many per call, cached); the rest of the text is never tokenized. A whitespace run
+    other than a single space is a whitespace token for spaCy, which ends the run of punctuation. Spans are
+    those of ``nlp(block).sents``, trimmed of whitespace (a test checks this on real pages).
     """
-    starts = [0]
-    seen_period = False
-    for i, (orth, punctuation) in enumerate(zip(orths, is_punct, strict=True)):
-        final = orth in punct
-        if seen_period and not punctuation and not final:
-            if i > 0:
-                starts.append(i)
-            seen_period = False
-        elif final:
-            seen_period = True
-    return starts
+
+    CACHE_LIMIT = 200_000  # distinct chunks kept (the cache only saves time: results never depend on it)
+
+    def __init__(self, nlp):
+        self.nlp = nlp
+        punct_chars = nlp.get_pipe("sentencizer").punct_chars
+        self.final_orths = np.array(sorted(nlp.vocab.strings.add(char) for char in punct_chars), dtype=np.uint64)
+        if not punct_chars or any(len(char) != 1 for char in punct_chars):
+            raise ValueError("the sentencizer's punct_chars must be single characters")
+        chars = "".join(re.escape(char) for char in sorted(punct_chars))
+        # A whole chunk holding a final character; anchored and possessive so the scan stays linear.
+        self.candidate = re.compile(rf"(?<!\S)[^\s{chars}]*+[{chars}]\S*+")
+        self.follower = re.compile(r" (\S+)")
+        self.whitespace = re.compile(r"\s+")
+        self.chunk = re.compile(r"\S+")
+        self.cache: dict[str, tuple[tuple[int, bool, bool], ...]] = {}
+
+    def split(self, blocks: list[str]) -> list[list[tuple[int, int]]]:
+        """Character spans of the sentences of each block (stripped, non-empty lines)."""
+        candidates = [list(self.candidate.finditer(block)) for block in blocks]
+        needed: set[str] = set()
+        for block, matches in zip(blocks, candidates, strict=True):
+            for match in matches:
+                needed.add(match.group())
+                follower = self.follower.match(block, match.end())
+                if follower:
+                    needed.add(follower.group(1))
+        self._tokenize([chunk for chunk in needed if chunk not in self.cache])
+        return [self._spans(block, matches) if matches else [(0, len(block))]
+                for block, matches in zip(blocks, candidates, strict=True)]
+
+    def _tokenize(self, chunks: list[str]) -> None:
+        if not chunks:
+            return
+        if len(self.cache) + len(chunks) > self.CACHE_LIMIT:
+            self.cache.clear()
+        chunks.sort()  # one call per set of chunks, in a fixed order
+        doc = self.nlp.tokenizer(" ".join(chunks))
+        idx, orth, punct = doc.to_array(["IDX", "ORTH", "IS_PUNCT"]).T
+        idx = idx.astype(np.int64)
+        chunk_starts = np.cumsum([0] + [len(chunk) + 1 for chunk in chunks[:-1]])
+        chunk_of = np.searchsorted(chunk_starts, idx, side="right") - 1
+        final = np.isin(orth, self.final_orths)
+        columns = zip((idx - chunk_starts[chunk_of]).tolist(), final.tolist(), (punct != 0).tolist(), strict=True)
+        bounds = np.searchsorted(chunk_of, np.arange(len(chunks) + 1)).tolist()
+        tokens = list(columns)
+        self.cache.update((chunk, tuple(tokens[lo:hi]))
+                          for chunk, lo, hi in zip(chunks, bounds[:-1], bounds[1:], strict=True))
+
+    def _tokens(self, chunk: str) -> tuple[tuple[int, bool, bool], ...]:
+        if chunk not in self.cache:
+            self._tokenize([chunk])
+        return self.cache[chunk]
+
+    def _spans(self, block: str, candidates: list[re.Match]) -> list[tuple[int, int]]:
+        starts, position = [0], 0
+        for match in candidates:
+            if match.start() < position:  # already read as the chunk after a sentence-final one
+                continue
+            seen_final = self._advance(match.group(), match.start(), False, starts)
+            position = match.end()
+            while seen_final and position < len(block):
+                gap = self.whitespace.match(block, position)
+                if gap.group() != " ":  # a whitespace token: neither punctuation nor sentence-final
+                    starts.append(gap.start())
+                    break
+                chunk = self.chunk.match(block, gap.end())
+                seen_final = self._advance(chunk.group(), chunk.start(), True, starts)
+                position = chunk.end()
+        return _trimmed(block, starts)
+
+    def _advance(self, chunk: str, offset: int, seen_final: bool, starts: list[int]) -> bool:
+        """Run the sentencizer rule over one chunk's tokens; append sentence starts; return the state."""
+        for start, final, punct in self._tokens(chunk):
+            if seen_final and not punct and not final:
+                if offset + start > 0:
+                    starts.append(offset + start)
+                seen_final = False
+            elif final:
+                seen_final = True
+        return seen_final
 
 
-def _sentence_spans(doc, text: str, punct: frozenset[int]) -> Iterator[tuple[int, int]]:
-    """Character spans of the sentences of a tokenized block, trimmed of whitespace; whitespace-only dropped.
-
-    ``text`` is ``doc.text``. Works on token arrays (no Token/Span objects, no rebuilding ``doc.text`` per
-    sentence): a sentence runs from its first token to the next sentence's first token, which differs from
-    ``Span.end_char`` only by trailing whitespace, trimmed anyway. Same spans as the sentencizer + ``doc.sents``.
-    """
-    if len(doc) == 0:
-        return
-    idx, orths, is_punct = doc.to_array(["IDX", "ORTH", "IS_PUNCT"]).T.tolist()
-    bounds = [idx[i] for i in _sentence_starts(orths, is_punct, punct)] + [len(text)]
-    for start, end in zip(bounds[:-1], bounds[1:], strict=True):
-        chunk = text[start:end]
-        stripped = chunk.strip()
+def _trimmed(block: str, starts: list[int]) -> list[tuple[int, int]]:
+    """Spans between consecutive starts, trimmed of whitespace; whitespace-only spans dropped."""
+    spans = []
+    for start, end in zip(starts, starts[1:] + [len(block)], strict=True):
+        piece = block[start:end]
+        stripped = piece.strip()
         if stripped:
-            start += len(chunk) - len(chunk.lstrip())
-            yield start, start + len(stripped)
+            start += len(piece) - len(piece.lstrip())
+            spans.append((start, start + len(stripped)))
+    return spans
