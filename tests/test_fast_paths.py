@@ -27,7 +27,7 @@ TRICKY = [
     "", " ", "a", "ΟΔΟΣ ΣΑΣ ΟΔΌΣ", "İstanbul İİ STRASSE straße", "\udcff lone surrogate", "𝐀𝐁𝐂 123 ٣ ² ½ 𝟗",
     "line\nbreak\r\nhere", "Mr. Smith... left", "The end —", "“Quoted,” she said.)", "xxxxx", "\u00a0\u2003\t",
     "Updated 3h ago — 12:30 pm, Jan 5; 2024-01-05", "ǅemal ǅ ﬁne", "Subscribe to our newsletter | Sign up",
-    "Photo: Getty Images / AP Photo © 2024", "www.example.com/a-b @user #tag", "K ſ µ ı", "A - B", "wait -",
+    "Photo: Getty Images / AP Photo © 2024", "JAN. 12 — SUBSCRIBE, PHOTO: GETTY; 3 COMMENTS, POSTED 2H AGO", "www.example.com/a-b @user #tag", "K ſ µ ı", "A - B", "wait -",
 ]
 
 

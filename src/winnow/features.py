@@ -22,7 +22,7 @@ _WORD = re.compile(r"\w+", re.UNICODE)
 _DIGIT = re.compile(r"\d")
 _TIMESTAMP = re.compile(
     r"\b\d{1,2}\s?(?:m|h|d|min|mins|hr|hrs|hours?|minutes?|days?)\b(?:\s+ago)?|\b\d{1,2}:\d{2}\s*(?:[ap]\.?m\.?)?"
-    r"|\b(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)[a-z]*\.?\s+\d{1,2}\b|\b(?:19|20)\d{2}-\d{2}-\d{2}\b",
+    r"|\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?\s+\d{1,2}\b|\b(?:19|20)\d{2}-\d{2}-\d{2}\b",
     re.I,
 )
 _SOURCE_STAMP = re.compile(r"(?:\s-\s|\s-$|\.{3}|…)")
@@ -107,13 +107,14 @@ def _text_features_chunk(texts: list[str]) -> np.ndarray:
         [text[:1].isupper() for text in texts],
     ]
     # Exact shortcuts: every timestamp holds a digit (``\d`` implies ``str.isdigit``); a source stamp a dash or dots.
-    timestamps = [len(_TIMESTAMP.findall(text)) if has_digit else 0
-                  for text, has_digit in zip(texts, (digit > 0).tolist(), strict=True)]
+    ascii_lowered = _ascii_lowered(texts)
+    timestamps = [len(_findall_ignorecase(_TIMESTAMP, text, low)) if has_digit else 0
+                  for text, low, has_digit in zip(texts, ascii_lowered, (digit > 0).tolist(), strict=True)]
     searches = [
         [bool(_URLISH.search(text)) for text in texts],
         [count > 0 for count in timestamps],
         [("-" in text or "." in text or "…" in text) and bool(_SOURCE_STAMP.search(text)) for text in texts],
-        *([bool(pattern.search(text)) for text in texts] for pattern in (_PROMO, _META, _CAPTION)),
+        *(search_ignorecase(pattern, texts, ascii_lowered) for pattern in (_PROMO, _META, _CAPTION)),
     ]
     return np.column_stack([
         np.log1p(lengths),
@@ -133,6 +134,31 @@ def _text_features_chunk(texts: list[str]) -> np.ndarray:
         np.array([text.count(",") for text in texts], dtype=np.float64),
         (n_words <= 4).astype(np.float64),
     ]).reshape(n, len(TEXT_FEATURES))
+
+
+def _ascii_lowered(texts: Sequence[str]) -> list[str | None]:
+    """Each text lower-cased if it is pure ASCII, else None."""
+    return [text.lower() if text.isascii() else None for text in texts]
+
+
+@lru_cache(maxsize=16)
+def _case_sensitive(pattern: re.Pattern) -> re.Pattern:
+    return re.compile(pattern.pattern, pattern.flags & ~re.IGNORECASE)
+
+
+def search_ignorecase(pattern: re.Pattern, texts: Sequence[str], ascii_lowered: Sequence[str | None]) -> list[bool]:
+    """``bool(pattern.search(text))`` for an IGNORECASE pattern with lower-case literals, about 3x faster.
+
+    On pure-ASCII text, lower-casing and matching case-sensitively is the same (Unicode case folding only
+    adds non-ASCII equivalents such as the long s or the Kelvin sign); other texts use the pattern as is.
+    """
+    fast = _case_sensitive(pattern)
+    return [bool(fast.search(low) if low is not None else pattern.search(text))
+            for text, low in zip(texts, ascii_lowered, strict=True)]
+
+
+def _findall_ignorecase(pattern: re.Pattern, text: str, low: str | None) -> list:
+    return _case_sensitive(pattern).findall(low) if low is not None else pattern.findall(text)
 
 
 def _sum_per_text(values: np.ndarray, counts: np.ndarray) -> np.ndarray:
@@ -396,7 +422,7 @@ def comment_features(table: pd.DataFrame) -> np.ndarray:
     reply", "Reply", "Anna says:") and, for every sentence, how many markers precede it in the page and how
     many lie within 5 sentences."""
     texts, rows = distinct(table["text"])
-    marker = np.array([_COMMENT_MARKER.search(text) is not None for text in texts], dtype=float)[rows]
+    marker = np.array(search_ignorecase(_COMMENT_MARKER, texts, _ascii_lowered(texts)), dtype=float)[rows]
     article_ids = table["article_id"].to_numpy()
     bounds = article_bounds(article_ids)
     before = np.zeros(len(table))
