@@ -8,7 +8,7 @@ import pytest
 import skops.io as sio
 
 from winnow.clean import clean_text, join_kept
-from winnow.model import ModelError, load_model
+from winnow.model import FORMAT_VERSION, ModelError, load_model
 from winnow.segment import segment_text
 from winnow.train import train
 
@@ -59,11 +59,11 @@ def test_missing_corrupt_and_untrusted_model_files_are_clear_errors(tmp_path):
     with pytest.raises(ModelError, match="does not trust.*Counter"):
         load_model(untrusted)
     foreign = tmp_path / "foreign.skops"
-    sio.dump({"format_version": 1, "classifier": SVC()}, foreign)
+    sio.dump({"format_version": FORMAT_VERSION, "classifier": SVC()}, foreign)
     with pytest.raises(ModelError, match="does not hold a winnow SentenceClassifier"):
         load_model(foreign)
     old = tmp_path / "old.skops"
-    sio.dump({"format_version": 0, "classifier": SVC()}, old)
+    sio.dump({"format_version": FORMAT_VERSION - 1, "classifier": SVC()}, old)
     with pytest.raises(ModelError, match="incompatible winnow version"):
         load_model(old)
 
@@ -134,3 +134,28 @@ def test_spacy_component_scores_every_sentence(trained):
     scored = [s for s in doc.sents if s.text.strip()]
     assert scored and all(0.0 <= s._.p_content <= 1.0 for s in scored)
     assert all(s._.is_boilerplate == (s._.p_content < 0.5) for s in scored)
+
+
+def test_cli_clean_by_site_writes_one_directory_per_site(trained, tmp_path):
+    import shutil
+
+    crawl, out = tmp_path / "crawl", tmp_path / "out"
+    for site, files in {"one.example": SEED_FILES[:1], "two.example": SEED_FILES}.items():
+        (crawl / site).mkdir(parents=True)
+        for path in files:
+            shutil.copy(path, crawl / site / path.name)
+    cmd = [sys.executable, "-m", "winnow.cli", "clean", "--model", str(trained[0] / "model.skops")]
+    proc = subprocess.run([*cmd, "--by-site", "--input-dir", str(crawl), "--output-dir", str(out)], check=True,
+                          capture_output=True, text=True)
+    assert "cleaned 3 files of 2 sites" in proc.stderr
+    assert sorted(p.name for p in (out / "two.example").iterdir()) == sorted(p.name for p in SEED_FILES)
+    # a site with a single page has nothing to compare with: the page is cleaned as it would be alone
+    alone = subprocess.run([*cmd, str(SEED_FILES[0])], check=True, capture_output=True, text=True).stdout
+    assert (out / "one.example" / SEED_FILES[0].name).read_text(encoding="utf-8") == alone
+    for bad, message in ((["--by-site", str(SEED_FILES[0])], "needs --input-dir"),
+                         (["--by-site", "--input-dir", str(crawl / "one.example"), "--output-dir", str(out)],
+                          "no subdirectory"),
+                         (["--by-site", "--engine", "datatrove", "--input-dir", str(crawl), "--output-dir",
+                           str(out)], "local engine")):
+        failed = subprocess.run([*cmd, *bad], capture_output=True, text=True)
+        assert failed.returncode == 1 and message in failed.stderr, failed.stderr

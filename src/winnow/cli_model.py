@@ -152,12 +152,16 @@ def clean_command(
     excluded_dir: Path = typer.Option(None, help="datatrove: write dropped documents (with the reason) here."),
     store_decisions: bool = typer.Option(False, help="datatrove: per-sentence decisions in metadata.winnow."),
     gzip: bool = typer.Option(False, "--gzip", help="datatrove: gzip the output JSONL."),
+    by_site: bool = typer.Option(False, "--by-site", help="INPUT_DIR holds one subdirectory of *.txt per site "
+                                 "(IN/<site>/*.txt -> OUT/<site>/*.txt): every page is compared with its site's "
+                                 "first 30 pages, so lines of the site's template are recognised."),
 ) -> None:
     """Keep only the article body of page dumps: content sentences, in order, one block per line.
 
     Examples: `winnow clean page.txt`, `cat page.txt | winnow clean -`,
     `winnow clean --input-dir dumps/ --output-dir clean/`. Files that are binary or undecodable are skipped
-    with a message; empty results are written as empty files.
+    with a message; empty results are written as empty files. With --by-site (a crawl stored as
+    dumps/<site>/*.txt), pages are also compared with other pages of their site.
 
     At scale: `winnow clean --engine datatrove --input-format jsonl --input-dir crawl/ --output-dir clean/
     --tasks 8 --workers 2` runs winnow as a datatrove step (output: OUTPUT_DIR/<rank>.jsonl records with id,
@@ -165,13 +169,16 @@ def clean_command(
     """
     from rich.progress import Progress
 
-    from winnow.clean import join_kept, predict_texts
+    from winnow.clean import join_kept, predict_texts, site_reference
     from winnow.jsonio import write_text_atomic
+    from winnow.site_features import REFERENCE_PAGES
 
     if engine not in ("local", "datatrove"):
         raise _error(f"unknown --engine {engine!r}; expected local or datatrove")
     if input_format not in ("txt", "jsonl"):
         raise _error(f"unknown --input-format {input_format!r}; expected txt or jsonl")
+    if by_site and engine != "local":
+        raise _error("--by-site runs on the local engine (on datatrove every document stands alone)")
     if engine == "datatrove":
         _clean_datatrove(source, input_dir, output_dir, model, threshold, input_format, text_key, id_key, tasks,
                          workers, logging_dir, min_content_chars, min_kept_share, excluded_dir, store_decisions, gzip)
@@ -181,20 +188,41 @@ def clean_command(
                      "a single process)")
     if (input_dir is None) != (output_dir is None):
         raise _error("--input-dir and --output-dir go together")
+    if by_site and input_dir is None:
+        raise _error("--by-site needs --input-dir (one subdirectory per site) and --output-dir")
     winnow_model = _load(model, threshold)
-    inputs = _inputs(source, input_dir)
+    groups = _site_groups(input_dir) if by_site else [(None, _inputs(source, input_dir))]
+    total = sum(len(inputs) for _, inputs in groups)
     skipped: list[str] = []
     with Progress(console=err, transient=True, disable=output_dir is None) as progress:
-        task = progress.add_task("cleaning", total=len(inputs))
-        for name, text, records, p in predict_texts(_decoded_items(inputs, skipped), winnow_model):
-            cleaned = join_kept(text, records, p >= winnow_model.threshold)
-            if output_dir is None:
-                sys.stdout.write(cleaned)
-            else:
-                write_text_atomic(output_dir / f"{name}.txt", cleaned)
-            progress.advance(task)
+        task = progress.add_task("cleaning", total=total)
+        for site, inputs in groups:
+            reference = None
+            if site is not None:
+                reference = site_reference(_decoded_items(inputs[:REFERENCE_PAGES], []), site)
+            target = output_dir if site is None or output_dir is None else output_dir / site
+            for name, text, records, p in predict_texts(_decoded_items(inputs, skipped), winnow_model,
+                                                        site=site, site_reference=reference):
+                cleaned = join_kept(text, records, p >= winnow_model.threshold)
+                if target is None:
+                    sys.stdout.write(cleaned)
+                else:
+                    write_text_atomic(target / f"{name}.txt", cleaned)
+                progress.advance(task)
     if output_dir is not None:
-        err.print(f"cleaned {len(inputs) - len(skipped)} files into {output_dir}; skipped {len(skipped)}")
+        sites = f" of {len(groups)} sites" if by_site else ""
+        err.print(f"cleaned {total - len(skipped)} files{sites} into {output_dir}; skipped {len(skipped)}")
+
+
+def _site_groups(input_dir: Path) -> list[tuple[str, list[tuple[str, Path | None]]]]:
+    """``(site, inputs)`` for every subdirectory of ``input_dir`` holding *.txt files, sorted by name."""
+    if not input_dir.is_dir():
+        raise _error(f"--input-dir {input_dir} is not a directory")
+    groups = [(sub.name, _inputs(None, sub)) for sub in sorted(p for p in input_dir.iterdir() if p.is_dir())]
+    groups = [(site, inputs) for site, inputs in groups if inputs]
+    if not groups:
+        raise _error(f"--by-site: {input_dir} has no subdirectory with *.txt files (expected IN/<site>/*.txt)")
+    return groups
 
 
 def _clean_datatrove(source, input_dir, output_dir, model, threshold, input_format, text_key, id_key, tasks, workers,

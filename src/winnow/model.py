@@ -36,9 +36,10 @@ from sklearn.preprocessing import normalize
 from threadpoolctl import threadpool_limits
 
 from winnow.features import PageFeatures, distinct, probability_context, sentence_table
+from winnow.site_features import SiteReference, site_repetition_features
 
 DEFAULT_MODEL_PATH = Path("train/model.skops")
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: site repetition features
 # Every non-builtin type the model file may hold; loading refuses anything else.
 TRUSTED_TYPES = [
     "winnow.model.SentenceClassifier",
@@ -71,13 +72,14 @@ class FeatureSet:
     meta: pd.DataFrame  # article_id, block, index: what probability_context needs
     dense: np.ndarray  # PageFeatures
     ngrams: sparse.csr_matrix | None  # hashed word + character n-grams
+    site: np.ndarray  # site repetition features (winnow.site_features)
 
     def __len__(self) -> int:
         return len(self.meta)
 
     def subset(self, rows: np.ndarray) -> FeatureSet:
         return FeatureSet(self.meta.iloc[rows].reset_index(drop=True), self.dense[rows],
-                          None if self.ngrams is None else self.ngrams[rows])
+                          None if self.ngrams is None else self.ngrams[rows], self.site[rows])
 
 
 def ngram_vectorizers(n_features: int) -> list[HashingVectorizer]:
@@ -89,8 +91,10 @@ def ngram_vectorizers(n_features: int) -> list[HashingVectorizer]:
     ]
 
 
-def featurize(table: pd.DataFrame, ngram_features: int | None) -> FeatureSet:
-    """Dense page features and (unless ``ngram_features`` is None) hashed n-grams of a sentence table."""
+def featurize(table: pd.DataFrame, ngram_features: int | None, site_reference: SiteReference | None = None,
+              ) -> FeatureSet:
+    """Dense page features, site repetition features (pages compared with ``site_reference``, by default the
+    table's own pages) and (unless ``ngram_features`` is None) hashed n-grams of a sentence table."""
     meta = table[["article_id", "block", "index"]].reset_index(drop=True)
     dense = PageFeatures().transform(table)
     ngrams = None
@@ -98,7 +102,7 @@ def featurize(table: pd.DataFrame, ngram_features: int | None) -> FeatureSet:
         texts, rows = distinct(table["text"])  # hash each distinct sentence once
         words, chars = ngram_vectorizers(ngram_features)
         ngrams = sparse.hstack([words.transform(texts), char_wb_transform(chars, texts)], format="csr")[rows]
-    return FeatureSet(meta, dense, ngrams)
+    return FeatureSet(meta, dense, ngrams, site_repetition_features(table, site_reference))
 
 
 def char_wb_transform(vectorizer: HashingVectorizer, texts: list[str]) -> sparse.csr_matrix:
@@ -154,6 +158,7 @@ class SentenceClassifier(ClassifierMixin, BaseEstimator):
         passes: int = 1,
         use_ngrams: bool = True,
         use_page_features: bool = True,
+        use_site_features: bool = True,
         ngram_features: int = 2**18,
         ngram_alpha: float = 2e-6,
         ngram_epochs: int = 10,
@@ -167,6 +172,7 @@ class SentenceClassifier(ClassifierMixin, BaseEstimator):
         self.passes = passes
         self.use_ngrams = use_ngrams
         self.use_page_features = use_page_features
+        self.use_site_features = use_site_features
         self.ngram_features = ngram_features
         self.ngram_alpha = ngram_alpha
         self.ngram_epochs = ngram_epochs
@@ -177,8 +183,8 @@ class SentenceClassifier(ClassifierMixin, BaseEstimator):
         self.inner_folds = inner_folds
         self.random_state = random_state
 
-    def featurize(self, table: pd.DataFrame) -> FeatureSet:
-        return featurize(table, self.ngram_features if self.use_ngrams else None)
+    def featurize(self, table: pd.DataFrame, site_reference: SiteReference | None = None) -> FeatureSet:
+        return featurize(table, self.ngram_features if self.use_ngrams else None, site_reference)
 
     def _booster(self) -> HistGradientBoostingClassifier:
         return HistGradientBoostingClassifier(
@@ -222,7 +228,10 @@ class SentenceClassifier(ClassifierMixin, BaseEstimator):
         return self
 
     def _dense(self, features: FeatureSet) -> np.ndarray:
-        return features.dense if self.use_page_features else np.zeros((len(features), 0))
+        parts = [features.dense] if self.use_page_features else []
+        if self.use_site_features:
+            parts.append(features.site)
+        return np.hstack(parts) if parts else np.zeros((len(features), 0))
 
     def _out_of_fold(self, estimator, X, y, groups, sample_weight) -> np.ndarray:
         """P(content) for every row from models that never saw the row's group (site)."""
@@ -238,10 +247,10 @@ class SentenceClassifier(ClassifierMixin, BaseEstimator):
             p[test_idx] = model.predict_proba(X[test_idx])[:, 1]
         return p
 
-    def predict_proba(self, table: pd.DataFrame) -> np.ndarray:
+    def predict_proba(self, table: pd.DataFrame, site_reference: SiteReference | None = None) -> np.ndarray:
         if len(table) == 0:
             return np.zeros((0, 2))
-        return self.predict_proba_features(self.featurize(table))
+        return self.predict_proba_features(self.featurize(table, site_reference))
 
     def predict_proba_features(self, features: FeatureSet) -> np.ndarray:
         with threadpool_limits(limits=1, user_api="openmp"):
@@ -269,10 +278,17 @@ class WinnowModel:
     threshold: float = 0.5
     card: dict[str, Any] = field(default_factory=dict)
 
-    def predict_proba(self, articles: Sequence[Sequence[dict]]) -> list[np.ndarray]:
-        """P(content) for each sentence of each article (articles are lists of sentence records)."""
+    def predict_proba(self, articles: Sequence[Sequence[dict]], sites: Sequence[str | None] | None = None,
+                      site_reference: SiteReference | None = None) -> list[np.ndarray]:
+        """P(content) for each sentence of each article (articles are lists of sentence records).
+
+        With ``sites`` (one per article) and ``site_reference`` (:meth:`SiteReference.build` over reference pages
+        of those sites), sentences that recur across the site's pages are recognised as its template.
+        """
         table = sentence_table(articles)
-        p = self.classifier.predict_proba(table)[:, 1] if len(table) else np.zeros(0)
+        if sites is not None and len(table):
+            table["site"] = np.repeat(np.array(list(sites), dtype=object), [len(article) for article in articles])
+        p = self.classifier.predict_proba(table, site_reference)[:, 1] if len(table) else np.zeros(0)
         sizes = np.cumsum([len(article) for article in articles])[:-1]
         ordered = np.split(p, sizes)
         # sentence_table sorts each article by index; map back to the caller's order

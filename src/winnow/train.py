@@ -23,6 +23,7 @@ from sklearn.model_selection import GroupKFold
 from winnow.annotations import gold_labels, load_annotations
 from winnow.jsonio import read_jsonl, write_text_atomic
 from winnow.model import FeatureSet, SentenceClassifier, featurize, save_model
+from winnow.site_features import UNKNOWN_SITE_SUFFIX
 
 GOLD_CORPUS = "gold"
 LIBRARIES = ("winnow", "scikit-learn", "numpy", "scipy", "pandas", "spacy", "skops", "pyarrow")
@@ -84,7 +85,7 @@ def silver_table(path: Path, data_config: dict[str, Any]) -> pd.DataFrame:
     table = table.assign(label=(table["label"] == "content").astype(int), weight=1.0)
     # A page without a known site could share a template with any other unknown-site page of its corpus:
     # group them all together so none of them is in training and test at once.
-    table["site"] = table["site"].fillna(table["corpus"] + ":unknown-site")
+    table["site"] = table["site"].fillna(table["corpus"] + UNKNOWN_SITE_SUFFIX)
     return table[TABLE_COLUMNS].reset_index(drop=True)
 
 
@@ -233,9 +234,11 @@ def learning_curve(config_path: Path, processed_dir: Path, annotations_dir: Path
 
 
 ABLATIONS: dict[str, dict[str, Any]] = {
-    "page features only (1 pass)": {"use_ngrams": False, "passes": 1},
-    "n-grams only (their probabilities and the neighbours')": {"use_page_features": False, "passes": 1},
-    "page features + n-grams (1 pass)": {"passes": 1},
+    "page features only (1 pass)": {"use_ngrams": False, "passes": 1, "use_site_features": False},
+    "n-grams only (their probabilities and the neighbours')": {"use_page_features": False, "passes": 1,
+                                                               "use_site_features": False},
+    "page features + n-grams (1 pass)": {"passes": 1, "use_site_features": False},
+    "page features + n-grams + site repetition (1 pass)": {"passes": 1},
     "page features + n-grams + neighbour smoothing (2 passes)": {"passes": 2},
 }
 
