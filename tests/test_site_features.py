@@ -83,3 +83,11 @@ def test_featurize_carries_the_site_columns_and_an_external_reference():
 
 def test_empty_table():
     assert site_repetition_features(_table({})).shape == (0, len(SITE_FEATURES))
+
+
+def test_a_page_outside_a_one_page_reference_is_compared_with_that_page():
+    table = _table({"a1": PAGES["a1"], "a2": PAGES["a2"]})
+    reference = SiteReference.build(table[table["article_id"] == "a1"])
+    x = pd.DataFrame(site_repetition_features(table[table["article_id"] == "a2"], reference), columns=SITE_FEATURES)
+    assert np.allclose(x["site_log_other_pages"], np.log1p(1))
+    assert x["site_sentence_share"].tolist() == [1.0, 1.0, 0.0, 1.0, 1.0]  # home, News, prose, date line, home

@@ -16,6 +16,7 @@ Requires the ``winnow[datatrove]`` extra.
 
 from __future__ import annotations
 
+import sys
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -31,6 +32,7 @@ from datatrove.utils.logging import logger
 
 from winnow.clean import PAGE_BATCH, join_kept, predict_texts
 from winnow.model import DEFAULT_MODEL_PATH, WinnowModel, load_model
+from winnow.segment import segment_text
 from winnow.textio import InputError, decode_article
 
 InputFormat = Literal["jsonl", "txt"]
@@ -225,12 +227,24 @@ def build_pipeline(
 
 def run_local(pipeline: list[PipelineStep], tasks: int = 1, workers: int = 1, logging_dir: str | Path | None = None,
               skip_completed: bool = True):
-    """Run the pipeline with ``LocalPipelineExecutor``; return its merged ``PipelineStats``."""
+    """Run the pipeline with ``LocalPipelineExecutor``; return its merged ``PipelineStats``.
+
+    With several workers on Linux, the models of the pipeline's cleaners are loaded (and spaCy built) once in
+    this process and the worker pool is forked from it, so workers start warm instead of each importing and
+    loading everything again (datatrove's default "forkserver" start method does that).
+    """
     from datatrove.executor import LocalPipelineExecutor
 
+    start_method = "forkserver"
+    if workers > 1 and sys.platform == "linux":
+        start_method = "fork"
+        for step in pipeline:
+            if isinstance(step, WinnowCleaner):
+                worker_model(step.model_path)
+        segment_text("warm-up", "Warm up. The sentencizer.")
     executor = LocalPipelineExecutor(pipeline=pipeline, tasks=tasks, workers=workers,
                                      logging_dir=None if logging_dir is None else str(logging_dir),
-                                     skip_completed=skip_completed)
+                                     skip_completed=skip_completed, start_method=start_method)
     return executor.run()
 
 

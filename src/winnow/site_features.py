@@ -14,12 +14,13 @@ how training tables group silver pages without a site) is a site of its own: all
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
-from winnow.features import article_bounds, window_means
+from winnow.features import article_bounds, distinct, window_means
 
 REFERENCE_PAGES = 30  # pages of a site every page is compared with (training sites have at most 30)
 UNKNOWN_SITE_SUFFIX = ":unknown-site"
@@ -33,12 +34,16 @@ SITE_FEATURES = (
 )
 _WINDOWS = (2, 5)
 _SEP = "\x1f"
+_DIGIT = re.compile(r"\d")
+_SPACES = re.compile(r"\s+")
 
 
 def normalise(texts: pd.Series) -> pd.Series:
     """Lower case, every digit -> 0, runs of white space -> one space, stripped (dates/counts still match)."""
-    return (texts.astype(str).str.lower().str.replace(r"\d", "0", regex=True)
-            .str.replace(r"\s+", " ", regex=True).str.strip())
+    distinct_texts, rows = distinct(texts.astype(str))
+    normalised = np.array([_SPACES.sub(" ", _DIGIT.sub("0", text.lower())).strip() for text in distinct_texts]
+                          + [""], dtype=object)  # (the extra item keeps an empty table's array 1-D)
+    return pd.Series(normalised[rows], index=texts.index, dtype=object)
 
 
 def site_of_rows(table: pd.DataFrame) -> pd.Series:
@@ -118,10 +123,19 @@ def site_repetition_features(table: pd.DataFrame, reference: SiteReference | Non
     """
     if len(table) == 0:
         return np.zeros((0, len(SITE_FEATURES)))
-    reference = reference if reference is not None else SiteReference.build(table)
+    if reference is None:
+        site = site_of_rows(table)
+        pages_per_site = pd.DataFrame({"site": site.to_numpy(), "page": table["article_id"].to_numpy()})
+        if not pages_per_site.drop_duplicates()["site"].duplicated().any():  # no site with two pages
+            return np.zeros((len(table), len(SITE_FEATURES)))
+        reference = SiteReference.build(table)
+    site = site_of_rows(table).reset_index(drop=True)
+    member_key = site + _SEP + table["article_id"].astype(str).reset_index(drop=True)
+    own = member_key.isin(reference.members).to_numpy(dtype=np.float64)  # the page is a reference page
+    other_pages = site.map(reference.pages).fillna(0).to_numpy(dtype=np.float64) - own
+    if not (other_pages > 0).any():  # nothing to compare with (e.g. every page alone): skip the text work
+        return np.zeros((len(table), len(SITE_FEATURES)))
     rows = _Rows(table)
-    own = rows.member_key.isin(reference.members).to_numpy(dtype=np.float64)  # the page is a reference page
-    other_pages = rows.site.map(reference.pages).fillna(0).to_numpy(dtype=np.float64) - own
 
     def share(keys: pd.Series, holding: pd.Series) -> np.ndarray:
         others_holding = keys.map(holding).fillna(0).to_numpy(dtype=np.float64) - own
