@@ -10,7 +10,7 @@ sampled from /proc every 50 ms (ru_maxrss where /proc is unavailable).
 Writes ``bench/results.json`` (numbers only: no corpus text) and ``bench/results.md``. The machine's load
 average before and after is recorded: numbers measured while other jobs run are labelled as contended.
 
-    python bench/throughput.py [--per-corpus 120] [--model train/model.skops]
+    python bench/throughput.py [--per-corpus 300] [--model train/model.skops]
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 THREAD_VARS = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")
-DATATROVE_TASKS = 2
+DATATROVE_TASKS = 4  # more tasks than workers, so one slow shard does not leave a core idle
 
 
 # ---------------------------------------------------------------- sample
@@ -277,9 +277,11 @@ def markdown(report: dict) -> str:
         f"- datatrove output identical to `winnow clean`: {report['datatrove_output_identical_to_local']}",
         f"- seconds exclude process start and model loading for `winnow clean` "
         f"({report['results']['local'].get('startup_seconds')} s) and trafilatura (import); datatrove seconds are "
-        "the executor's wall time, including worker start and one model load per task.",
-        "- peak RSS is the largest summed RSS of the run's whole process tree (datatrove: driver, manager, "
-        "forkserver and workers); CPU seconds are summed over the same tree, imports included.",
+        "the executor's wall time, including the model load and worker start (on Linux the workers fork from "
+        "the driver after it loaded the model).",
+        "- peak RSS is the largest summed RSS of the run's whole process tree (datatrove: driver, manager and "
+        "workers; forked workers share the driver's pages, so the sum overstates it); CPU seconds are summed over "
+        "the same tree, imports included.",
         f"- not timed: rendering HTML to dumps ({report['render_html_pages_per_s']} pages/s with html-text).", "",
     ]
     return "\n".join(lines)
@@ -288,7 +290,7 @@ def markdown(report: dict) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--corpora")
-    parser.add_argument("--per-corpus", type=int, default=120)
+    parser.add_argument("--per-corpus", type=int, default=300)
     parser.add_argument("--model", default=str(REPO / "train" / "model.skops"))
     parser.add_argument("--out-dir", default=str(REPO / "bench"))
     parser.add_argument("--child", help=argparse.SUPPRESS)

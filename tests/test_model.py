@@ -152,6 +152,13 @@ def test_cli_clean_by_site_writes_one_directory_per_site(trained, tmp_path):
     # a site with a single page has nothing to compare with: the page is cleaned as it would be alone
     alone = subprocess.run([*cmd, str(SEED_FILES[0])], check=True, capture_output=True, text=True).stdout
     assert (out / "one.example" / SEED_FILES[0].name).read_text(encoding="utf-8") == alone
+    predict = [sys.executable, "-m", "winnow.cli", "predict", "--model", str(trained[0] / "model.skops")]
+    predicted = subprocess.run([*predict, "--by-site", "--input-dir", str(crawl)], check=True, capture_output=True,
+                               text=True)
+    rows = [json.loads(line) for line in predicted.stdout.splitlines()]
+    assert {row["site"] for row in rows} == {"one.example", "two.example"}
+    assert len(rows) == sum(len(segment_text("x", path.read_text(encoding="utf-8"))) for path in SEED_FILES[:1]
+                            + SEED_FILES)
     for bad, message in ((["--by-site", str(SEED_FILES[0])], "needs --input-dir"),
                          (["--by-site", "--input-dir", str(crawl / "one.example"), "--output-dir", str(out)],
                           "no subdirectory"),

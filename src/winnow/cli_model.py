@@ -169,9 +169,8 @@ def clean_command(
     """
     from rich.progress import Progress
 
-    from winnow.clean import join_kept, predict_texts, site_reference
+    from winnow.clean import join_kept
     from winnow.jsonio import write_text_atomic
-    from winnow.site_features import REFERENCE_PAGES
 
     if engine not in ("local", "datatrove"):
         raise _error(f"unknown --engine {engine!r}; expected local or datatrove")
@@ -196,22 +195,29 @@ def clean_command(
     skipped: list[str] = []
     with Progress(console=err, transient=True, disable=output_dir is None) as progress:
         task = progress.add_task("cleaning", total=total)
-        for site, inputs in groups:
-            reference = None
-            if site is not None:
-                reference = site_reference(_decoded_items(inputs[:REFERENCE_PAGES], []), site)
-            target = output_dir if site is None or output_dir is None else output_dir / site
-            for name, text, records, p in predict_texts(_decoded_items(inputs, skipped), winnow_model,
-                                                        site=site, site_reference=reference):
-                cleaned = join_kept(text, records, p >= winnow_model.threshold)
-                if target is None:
-                    sys.stdout.write(cleaned)
-                else:
-                    write_text_atomic(target / f"{name}.txt", cleaned)
-                progress.advance(task)
+        for site, name, text, records, p in _predictions(groups, winnow_model, skipped):
+            cleaned = join_kept(text, records, p >= winnow_model.threshold)
+            if output_dir is None:
+                sys.stdout.write(cleaned)
+            else:
+                write_text_atomic((output_dir if site is None else output_dir / site) / f"{name}.txt", cleaned)
+            progress.advance(task)
     if output_dir is not None:
         sites = f" of {len(groups)} sites" if by_site else ""
         err.print(f"cleaned {total - len(skipped)} files{sites} into {output_dir}; skipped {len(skipped)}")
+
+
+def _predictions(groups, model, skipped: list[str]):
+    """``(site, name, text, records, p_content)`` for every readable input of every ``(site, inputs)`` group;
+    pages of a known site are compared with the site's reference (its first pages), built first."""
+    from winnow.clean import predict_texts, site_reference
+    from winnow.site_features import REFERENCE_PAGES
+
+    for site, inputs in groups:
+        reference = None if site is None else site_reference(_decoded_items(inputs[:REFERENCE_PAGES], []), site)
+        for name, text, records, p in predict_texts(_decoded_items(inputs, skipped), model, site=site,
+                                                    site_reference=reference):
+            yield site, name, text, records, p
 
 
 def _site_groups(input_dir: Path) -> list[tuple[str, list[tuple[str, Path | None]]]]:
@@ -263,18 +269,21 @@ def predict_command(
     model: Path = MODEL_OPTION,
     threshold: float = THRESHOLD_OPTION,
     output_format: str = typer.Option("jsonl", "--format", help="Output format: jsonl (one record per sentence)."),
+    by_site: bool = typer.Option(False, "--by-site", help="INPUT_DIR holds one subdirectory of *.txt per site; "
+                                 "pages are compared with their site's first 30 pages (records get a site field)."),
 ) -> None:
     """Print one JSON record per sentence: ids, offsets, text, label (content/boilerplate), p_content."""
-    from winnow.clean import predict_texts
-
     if output_format != "jsonl":
         raise _error(f"unknown --format {output_format!r}; supported: jsonl")
+    if by_site and input_dir is None:
+        raise _error("--by-site needs --input-dir (one subdirectory per site)")
     winnow_model = _load(model, threshold)
+    groups = _site_groups(input_dir) if by_site else [(None, _inputs(source, input_dir))]
     skipped: list[str] = []
-    for _, _, records, p in predict_texts(_decoded_items(_inputs(source, input_dir), skipped), winnow_model):
+    for site, _, _, records, p in _predictions(groups, winnow_model, skipped):
         for record, prob in zip(records, p, strict=True):
             label = "content" if prob >= winnow_model.threshold else "boilerplate"
-            out = {**record, "label": label, "p_content": round(float(prob), 6)}
+            out = {**record, **({"site": site} if by_site else {}), "label": label, "p_content": round(float(prob), 6)}
             sys.stdout.write(json.dumps(out, ensure_ascii=False) + "\n")
 
 
