@@ -19,7 +19,7 @@ VALIDATED   := data/processed/.annotations-valid
 MODEL        := train/model.skops
 CORPUS_NAMES := $(notdir $(patsubst %/pages.jsonl.gz,%,$(wildcard $(CORPORA)/*/pages.jsonl.gz)))
 SILVER_FILES := $(CORPUS_NAMES:%=data/interim/silver/%.parquet)
-MODEL_SRC    := $(addprefix src/winnow/,features.py model.py train.py segment.py)
+MODEL_SRC    := $(addprefix src/winnow/,features.py site_features.py model.py train.py segment.py)
 
 # Label Studio's server lives in its own venv: in .venv it would downgrade pyarrow and python-dateutil.
 LS_VERSION   := 1.23.2
