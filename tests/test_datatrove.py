@@ -190,3 +190,48 @@ def test_cli_errors_are_clear(model_path, pages, tmp_path):
     assert proc.returncode == 1 and "make train" in proc.stderr
     proc = _cli("--engine", "spark", str(SEED_FILES[0]))
     assert proc.returncode == 1 and "unknown --engine" in proc.stderr
+
+
+def test_by_site_on_datatrove_matches_winnow_clean_by_site(model_path, tmp_path):
+    crawl = tmp_path / "crawl"
+    for site, names in {"news.example": ["menu_and_body", "repeats"], "blog.example": ["crlf", "cruft_only"]}.items():
+        (crawl / site).mkdir(parents=True)
+        for name in names:
+            (crawl / site / f"{name}.txt").write_text(HAND_PAGES[name], encoding="utf-8")
+    local = tmp_path / "local"
+    assert _cli("--model", str(model_path), "--by-site", "--input-dir", str(crawl), "--output-dir",
+                str(local)).returncode == 0
+    proc = _cli("--model", str(model_path), "--engine", "datatrove", "--by-site", "--input-dir", str(crawl),
+                "--output-dir", str(tmp_path / "dt"), "--logging-dir", str(tmp_path / "logs"))
+    assert proc.returncode == 0, proc.stderr
+    records = _read_output(tmp_path / "dt")
+    expected = {path.stem: (path.parent.name, path.read_text(encoding="utf-8")) for path in local.glob("*/*.txt")}
+    assert {key: (r["metadata"]["site"], r["text"]) for key, r in records.items()} == expected
+
+
+def test_by_site_groups_documents_by_site_field_or_url_host(model_path, monkeypatch):
+    import winnow.datatrove as dt
+
+    calls = []
+    real = dt.predict_texts
+
+    def recording(items, model, batch_size=64, site=None, site_reference=None):
+        items = list(items)
+        members = None if site_reference is None else sorted(site_reference.members)
+        calls.append((site, [article_id for article_id, _ in items], members))
+        return real(items, model, batch_size, site=site, site_reference=site_reference)
+
+    monkeypatch.setattr(dt, "predict_texts", recording)
+    text = HAND_PAGES["menu_and_body"]
+    documents = [Document(text=text, id="a", metadata={"url": "https://www.news.example/a"}),
+                 Document(text=text, id="b", metadata={"site": "news.example"}),
+                 Document(text=text, id="a", metadata={"url": "https://news.example/a-again"}),
+                 Document(text=text, id="c", metadata={}),
+                 Document(text=text, id="d", metadata={"url": "https://other.example/d"})]
+    kept = list(WinnowCleaner(model_path, by_site=True).run(iter(documents)))
+    assert [doc.id for doc in kept] == ["a", "b", "a", "c", "d"]  # input order, whatever the grouping
+    assert sorted(calls, key=str) == sorted([
+        ("news.example", ["a", "b", "a#2"], ["news.example\x1fa", "news.example\x1fa#2", "news.example\x1fb"]),
+        (None, ["c"], None),
+        ("other.example", ["d"], ["other.example\x1fd"]),
+    ], key=str)

@@ -154,7 +154,9 @@ def clean_command(
     gzip: bool = typer.Option(False, "--gzip", help="datatrove: gzip the output JSONL."),
     by_site: bool = typer.Option(False, "--by-site", help="INPUT_DIR holds one subdirectory of *.txt per site "
                                  "(IN/<site>/*.txt -> OUT/<site>/*.txt): every page is compared with its site's "
-                                 "first 30 pages, so lines of the site's template are recognised."),
+                                 "first 30 pages, so lines of the site's template are recognised. datatrove: "
+                                 "the site of a JSONL record is its site field, else its url's host; each task "
+                                 "holds its documents in memory and should get whole sites."),
 ) -> None:
     """Keep only the article body of page dumps: content sentences, in order, one block per line.
 
@@ -176,11 +178,10 @@ def clean_command(
         raise _error(f"unknown --engine {engine!r}; expected local or datatrove")
     if input_format not in ("txt", "jsonl"):
         raise _error(f"unknown --input-format {input_format!r}; expected txt or jsonl")
-    if by_site and engine != "local":
-        raise _error("--by-site runs on the local engine (on datatrove every document stands alone)")
     if engine == "datatrove":
         _clean_datatrove(source, input_dir, output_dir, model, threshold, input_format, text_key, id_key, tasks,
-                         workers, logging_dir, min_content_chars, min_kept_share, excluded_dir, store_decisions, gzip)
+                         workers, logging_dir, min_content_chars, min_kept_share, excluded_dir, store_decisions, gzip,
+                         by_site)
         return
     if input_format == "jsonl":
         raise _error("--input-format jsonl runs on datatrove: add --engine datatrove (--tasks 1 --workers 1 is "
@@ -232,7 +233,8 @@ def _site_groups(input_dir: Path) -> list[tuple[str, list[tuple[str, Path | None
 
 
 def _clean_datatrove(source, input_dir, output_dir, model, threshold, input_format, text_key, id_key, tasks, workers,
-                     logging_dir, min_content_chars, min_kept_share, excluded_dir, store_decisions, gzip) -> None:
+                     logging_dir, min_content_chars, min_kept_share, excluded_dir, store_decisions, gzip,
+                     by_site=False) -> None:
     """`winnow clean --engine datatrove`: build the reader -> cleaner -> writer pipeline and run it locally."""
     try:
         from winnow.datatrove import build_pipeline, cleaner_totals, run_local
@@ -251,6 +253,7 @@ def _clean_datatrove(source, input_dir, output_dir, model, threshold, input_form
         input_path, output_dir, input_format=input_format, text_key=text_key, id_key=id_key, model_path=model,
         threshold=threshold, min_content_chars=min_content_chars, min_kept_share=min_kept_share,
         store_decisions=store_decisions, excluded_dir=excluded_dir, compression="gzip" if gzip else None,
+        by_site=by_site,
     )
     stats = run_local(pipeline, tasks=tasks, workers=workers, logging_dir=logging_dir)
     if stats is None:

@@ -20,6 +20,7 @@ import sys
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlsplit
 
 from datatrove.data import Document, DocumentsPipeline
 from datatrove.pipeline.base import PipelineStep
@@ -30,7 +31,7 @@ from datatrove.pipeline.writers.disk_base import DiskWriter
 from datatrove.pipeline.writers.jsonl import JsonlWriter
 from datatrove.utils.logging import logger
 
-from winnow.clean import PAGE_BATCH, join_kept, predict_texts
+from winnow.clean import PAGE_BATCH, join_kept, predict_texts, site_reference
 from winnow.model import DEFAULT_MODEL_PATH, WinnowModel, load_model
 from winnow.segment import segment_text
 from winnow.textio import InputError, decode_article
@@ -68,6 +69,10 @@ class WinnowCleaner(BaseFilter):
         exclusion_writer: a datatrove writer for the dropped documents (they keep their input text, with
             ``metadata["filter_reason"]`` and the kept character count).
         batch_size: documents classified together.
+        by_site: compare every document with up to 30 reference documents of its site, as ``winnow clean
+            --by-site`` does (site: ``metadata["site"]``, else the host of ``metadata["url"]``; documents
+            without one stand alone). The task's documents are held in memory and each site's reference is
+            built from them, so give every task whole sites (shard the input by site).
     """
 
     name = "🧹 winnow clean"
@@ -81,6 +86,7 @@ class WinnowCleaner(BaseFilter):
         store_decisions: bool = False,
         exclusion_writer: DiskWriter | None = None,
         batch_size: int = PAGE_BATCH,
+        by_site: bool = False,
     ):
         super().__init__(exclusion_writer=exclusion_writer, batch_size=batch_size)
         if threshold is not None and not 0.0 <= threshold <= 1.0:
@@ -92,6 +98,36 @@ class WinnowCleaner(BaseFilter):
         self.min_content_chars = min_content_chars
         self.min_kept_share = min_kept_share
         self.store_decisions = store_decisions
+        self.by_site = by_site
+        self._site_predictions: dict[int, tuple] = {}
+
+    def run(self, data: DocumentsPipeline, rank: int = 0, world_size: int = 1) -> DocumentsPipeline:
+        if not self.by_site:
+            yield from super().run(data, rank, world_size)
+            return
+        documents = list(data)
+        with self.track_time("site reference"):
+            self._site_predictions = self._predict_by_site(documents)
+        try:
+            yield from super().run(iter(documents), rank, world_size)
+        finally:
+            self._site_predictions = {}
+
+    def _predict_by_site(self, documents: list[Document]) -> dict[int, tuple]:
+        """``id(document) -> (text, records, p_content)``, each site's documents against its reference."""
+        model = worker_model(self.model_path)
+        sites: dict[str | None, list[Document]] = {}
+        for document in documents:
+            sites.setdefault(document_site(document), []).append(document)
+        out = {}
+        for site, docs in sites.items():
+            ids = _unique_ids(docs)
+            items = list(zip(ids, (doc.text for doc in docs), strict=True))
+            reference = None if site is None else site_reference(items, site)
+            predictions = predict_texts(items, model, site=site, site_reference=reference)
+            for doc, (_, text, records, p) in zip(docs, predictions, strict=True):
+                out[id(doc)] = (text, records, p)
+        return out
 
     def filter(self, doc: Document) -> bool | tuple[bool, str]:
         return self.filter_batch([doc])[0]
@@ -100,10 +136,14 @@ class WinnowCleaner(BaseFilter):
         """Clean a batch in place; return keep / (False, reason) per document."""
         model = worker_model(self.model_path)
         cut = model.threshold if self.threshold is None else self.threshold
-        # Positional ids: features group sentences by article id, so ids must be unique within the batch.
-        items = [(str(i), doc.text) for i, doc in enumerate(batch)]
+        if self.by_site and self._site_predictions:
+            predictions = [self._site_predictions[id(doc)] for doc in batch]
+        else:
+            # Positional ids: features group sentences by article id, so ids must be unique within the batch.
+            items = [(str(i), doc.text) for i, doc in enumerate(batch)]
+            predictions = [(text, records, p) for _, text, records, p in predict_texts(items, model, len(items))]
         return [self._apply(doc, text, records, p >= cut, p, model.version, cut)
-                for doc, (_, text, records, p) in zip(batch, predict_texts(items, model, len(items)), strict=True)]
+                for doc, (text, records, p) in zip(batch, predictions, strict=True)]
 
     def _apply(self, doc: Document, text: str, records, keep, p, version: str, cut: float):
         lengths = [record["char_end"] - record["char_start"] for record in records]
@@ -134,6 +174,27 @@ class WinnowCleaner(BaseFilter):
         return None
 
 
+def document_site(document: Document) -> str | None:
+    """The site of a document: ``metadata["site"]``, else its URL's host without ``www.``; None if neither."""
+    site = document.metadata.get("site")
+    if isinstance(site, str) and site.strip():
+        return site.strip()
+    url = document.metadata.get("url")
+    host = urlsplit(url).hostname if isinstance(url, str) and url.strip() else None
+    return host.removeprefix("www.") if host else None
+
+
+def _unique_ids(documents: list[Document]) -> list[str]:
+    """Document ids, with ``#n`` added to repeats (features group sentences by page id)."""
+    seen: dict[str, int] = {}
+    out = []
+    for document in documents:
+        base = str(document.id)
+        seen[base] = seen.get(base, 0) + 1
+        out.append(base if seen[base] == 1 else f"{base}#{seen[base]}")
+    return out
+
+
 class TextFileReader(BaseDiskReader):
     """One Document per plain-text dump file (``*.txt`` by default); id = file stem.
 
@@ -143,8 +204,10 @@ class TextFileReader(BaseDiskReader):
 
     name = "📄 winnow text files"
 
-    def __init__(self, data_folder, glob_pattern: str = "*.txt", recursive: bool = False, **kwargs):
+    def __init__(self, data_folder, glob_pattern: str = "*.txt", recursive: bool = False, site_from_dir: bool = False,
+                 **kwargs):
         super().__init__(data_folder, glob_pattern=glob_pattern, recursive=recursive, **kwargs)
+        self.site_from_dir = site_from_dir  # metadata["site"] = the file's directory (IN/<site>/<page>.txt)
 
     def read_file(self, filepath: str) -> DocumentsPipeline:
         with self.track_time():
@@ -158,6 +221,8 @@ class TextFileReader(BaseDiskReader):
                 return
             record = {"text": decoded.text, "id": Path(filepath).stem,
                       "metadata": {"encoding": decoded.encoding, "source_format": decoded.source_format}}
+            if self.site_from_dir and Path(filepath).parent.name:
+                record["metadata"]["site"] = Path(filepath).parent.name
             document = self.get_document_from_dict(record, filepath, 0)
         if document is not None:
             yield document
@@ -198,21 +263,24 @@ def build_pipeline(
     compression: Literal["gzip"] | None = None,
     glob_pattern: str | None = None,
     limit: int = -1,
+    by_site: bool = False,
 ) -> list[PipelineStep]:
     """reader -> :class:`WinnowCleaner` -> JSONL writer (``<output_dir>/<rank>.jsonl[.gz]``).
 
     ``input_path`` is a file or a directory, local or any fsspec URL such as ``s3://bucket/crawl/`` (JSONL:
     ``*.jsonl``/``*.jsonl.gz``/...; txt: ``*.txt``; or ``glob_pattern``); ``output_dir`` and ``excluded_dir``
     may be URLs too. Dropped documents go to ``excluded_dir`` when given. The model file must be readable
-    on every worker.
+    on every worker. ``by_site``: see :class:`WinnowCleaner`; txt input is then read as ``<site>/*.txt``.
     """
-    default_glob = glob_pattern or ("*.jsonl*" if input_format == "jsonl" else "*.txt")
+    txt_glob = "*/*.txt" if by_site else "*.txt"
+    default_glob = glob_pattern or ("*.jsonl*" if input_format == "jsonl" else txt_glob)
     folder, glob, recursive = _folder_and_glob(input_path, default_glob)
     if input_format == "jsonl":
         reader: BaseDiskReader = JsonlReader(folder, glob_pattern=glob, recursive=recursive, text_key=text_key,
                                              id_key=id_key, limit=limit, add_file_path=False)
     elif input_format == "txt":
-        reader = TextFileReader(folder, glob_pattern=glob, recursive=recursive, limit=limit, add_file_path=False)
+        reader = TextFileReader(folder, glob_pattern=glob, recursive=recursive, limit=limit, add_file_path=False,
+                                site_from_dir=by_site)
     else:
         raise ValueError(f"unknown input format {input_format!r}; expected 'jsonl' or 'txt'")
     filename = "${rank}.jsonl"
@@ -220,7 +288,7 @@ def build_pipeline(
                              adapter=document_record) if excluded_dir is not None else None)
     cleaner = WinnowCleaner(model_path, threshold=threshold, min_content_chars=min_content_chars,
                             min_kept_share=min_kept_share, store_decisions=store_decisions,
-                            exclusion_writer=exclusion)
+                            exclusion_writer=exclusion, by_site=by_site)
     writer = JsonlWriter(str(output_dir), output_filename=filename, compression=compression, adapter=document_record)
     return [reader, cleaner, writer]
 
