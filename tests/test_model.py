@@ -144,10 +144,12 @@ def test_cli_clean_by_site_writes_one_directory_per_site(trained, tmp_path):
         (crawl / site).mkdir(parents=True)
         for path in files:
             shutil.copy(path, crawl / site / path.name)
+    (crawl / "one.example" / "binary.txt").write_bytes(b"\x00\x01\x02\x03 not text \xff\xfe" * 20)
     cmd = [sys.executable, "-m", "winnow.cli", "clean", "--model", str(trained[0] / "model.skops")]
     proc = subprocess.run([*cmd, "--by-site", "--input-dir", str(crawl), "--output-dir", str(out)], check=True,
                           capture_output=True, text=True)
-    assert "cleaned 3 files of 2 sites" in proc.stderr
+    assert "cleaned 3 files of 2 sites" in proc.stderr and "skipped 1" in proc.stderr
+    assert proc.stderr.count("binary.txt") == 1  # reported once, though the site's reference read it too
     assert sorted(p.name for p in (out / "two.example").iterdir()) == sorted(p.name for p in SEED_FILES)
     # a site with a single page has nothing to compare with: the page is cleaned as it would be alone
     alone = subprocess.run([*cmd, str(SEED_FILES[0])], check=True, capture_output=True, text=True).stdout

@@ -120,15 +120,18 @@ def _read(path: Path | None) -> str:
     return decode_article(sys.stdin.buffer.read(), "<stdin>").text if path is None else read_article(path).text
 
 
-def _decoded_items(inputs, skipped: list[str]):
+def _decoded_items(inputs, skipped: list[str] | None):
+    """``(name, text)`` of every readable input; unreadable ones are reported and listed in ``skipped``
+    (None: passed over silently, for a second reading of the same files)."""
     from winnow.textio import InputError
 
     for name, path in inputs:
         try:
             yield name, _read(path)
         except InputError as error:
-            err.print(f"[yellow]skipped:[/] {error}", highlight=False, soft_wrap=True)
-            skipped.append(str(error))
+            if skipped is not None:
+                err.print(f"[yellow]skipped:[/] {error}", highlight=False, soft_wrap=True)
+                skipped.append(str(error))
 
 
 def clean_command(
@@ -215,7 +218,7 @@ def _predictions(groups, model, skipped: list[str]):
     from winnow.site_features import REFERENCE_PAGES
 
     for site, inputs in groups:
-        reference = None if site is None else site_reference(_decoded_items(inputs[:REFERENCE_PAGES], []), site)
+        reference = None if site is None else site_reference(_decoded_items(inputs[:REFERENCE_PAGES], None), site)
         for name, text, records, p in predict_texts(_decoded_items(inputs, skipped), model, site=site,
                                                     site_reference=reference):
             yield site, name, text, records, p
