@@ -235,3 +235,36 @@ def test_by_site_groups_documents_by_site_field_or_url_host(model_path, monkeypa
         (None, ["c"], None),
         ("other.example", ["d"], ["other.example\x1fd"]),
     ], key=str)
+
+
+def test_both_engines_build_a_site_reference_from_the_same_first_readable_pages(model_path, tmp_path, monkeypatch):
+    """More pages than the reference holds, an unreadable file among the first, and file names whose order
+    differs from their stems' ("p-1.txt" < "p.txt" but "p" < "p-1"): both engines pick the same 30 pages."""
+    import winnow.clean
+    import winnow.datatrove as dt
+    from winnow.cli_model import _predictions, _site_groups
+    from winnow.model import load_model
+    from winnow.site_features import REFERENCE_PAGES
+
+    site = tmp_path / "crawl" / "big.example"
+    site.mkdir(parents=True)
+    (site / "a-unreadable.txt").write_bytes(b"\x00\x01\x02\x03\xff\xfe" * 30)
+    (site / "p.txt").write_text("Menu\nThe page named p has its own story.\n", encoding="utf-8")
+    for i in range(REFERENCE_PAGES + 3):
+        (site / f"p-{i:02d}.txt").write_text(f"Menu\nStory {i} is told here at length.\n", encoding="utf-8")
+    chosen = {}
+
+    def recording(engine, real):
+        def wrapper(items, site_name):
+            items = list(items)
+            chosen[engine] = sorted(article_id for article_id, _ in items)[:REFERENCE_PAGES]
+            return real(items, site_name)
+        return wrapper
+
+    monkeypatch.setattr(winnow.clean, "site_reference", recording("local", winnow.clean.site_reference))
+    monkeypatch.setattr(dt, "site_reference", recording("datatrove", dt.site_reference))
+    list(_predictions(_site_groups(tmp_path / "crawl"), load_model(model_path), []))
+    reader = dt.TextFileReader(str(tmp_path / "crawl"), glob_pattern="*/*.txt", site_from_dir=True)
+    list(WinnowCleaner(model_path, by_site=True).run(reader.run()))
+    expected = sorted(["p"] + [f"p-{i:02d}" for i in range(REFERENCE_PAGES + 3)])[:REFERENCE_PAGES]
+    assert chosen["local"] == chosen["datatrove"] == expected

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import sys
 from pathlib import Path
@@ -218,7 +219,10 @@ def _predictions(groups, model, skipped: list[str]):
     from winnow.site_features import REFERENCE_PAGES
 
     for site, inputs in groups:
-        reference = None if site is None else site_reference(_decoded_items(inputs[:REFERENCE_PAGES], None), site)
+        reference = None
+        if site is not None:  # the first readable pages by id (file stem), as site_reference picks them
+            readable = _decoded_items(sorted(inputs), None)
+            reference = site_reference(itertools.islice(readable, REFERENCE_PAGES), site)
         for name, text, records, p in predict_texts(_decoded_items(inputs, skipped), model, site=site,
                                                     site_reference=reference):
             yield site, name, text, records, p
