@@ -213,15 +213,16 @@ def test_by_site_groups_documents_by_site_field_or_url_host(model_path, monkeypa
     import winnow.datatrove as dt
 
     calls = []
-    real = dt.predict_texts
+    real = dt.predict_sites
 
-    def recording(items, model, batch_size=64, site=None, site_reference=None):
-        items = list(items)
-        members = None if site_reference is None else sorted(site_reference.members)
-        calls.append((site, [article_id for article_id, _ in items], members))
-        return real(items, model, batch_size, site=site, site_reference=site_reference)
+    def recording(sites, model, batch_size=64):
+        sites = list(sites)
+        for site, items, reference in sites:
+            members = None if reference is None else sorted(reference.members)
+            calls.append((site, [article_id for article_id, _ in items], members))
+        return real(sites, model, batch_size)
 
-    monkeypatch.setattr(dt, "predict_texts", recording)
+    monkeypatch.setattr(dt, "predict_sites", recording)
     text = HAND_PAGES["menu_and_body"]
     documents = [Document(text=text, id="a", metadata={"url": "https://www.news.example/a"}),
                  Document(text=text, id="b", metadata={"site": "news.example"}),
@@ -231,9 +232,9 @@ def test_by_site_groups_documents_by_site_field_or_url_host(model_path, monkeypa
     kept = list(WinnowCleaner(model_path, by_site=True).run(iter(documents)))
     assert [doc.id for doc in kept] == ["a", "b", "a", "c", "d"]  # input order, whatever the grouping
     assert sorted(calls, key=str) == sorted([
-        ("news.example", ["a", "b", "a#2"], ["news.example\x1fa", "news.example\x1fa#2", "news.example\x1fb"]),
+        ("news.example", ["a", "b", "a#2"], [f"news.example\x1fnews.example\x1f{key}" for key in ("a", "a#2", "b")]),
         (None, ["c"], None),
-        ("other.example", ["d"], ["other.example\x1fd"]),
+        ("other.example", ["d"], None),  # a site with one page: nothing to compare it with
     ], key=str)
 
 

@@ -166,3 +166,25 @@ def test_cli_clean_by_site_writes_one_directory_per_site(trained, tmp_path):
                           "no subdirectory")):
         failed = subprocess.run([*cmd, *bad], capture_output=True, text=True)
         assert failed.returncode == 1 and message in failed.stderr, failed.stderr
+
+
+def test_pages_of_many_sites_share_batches_without_mixing(trained):
+    """Two sites with the same page names, classified in shared batches and one page at a time: the same
+    numbers, so pages never merge by id and a page's result never depends on its batch."""
+    import numpy as np
+
+    from winnow.clean import predict_sites, site_reference
+
+    model = load_model(trained[0] / "model.skops")
+    pages = [(path.stem, path.read_text(encoding="utf-8")) for path in SEED_FILES]
+    renamed = [("same-name", text) for _, text in pages]
+    sites = [("a.example", pages), ("b.example", [renamed[0]]), ("c.example", [renamed[1]]), (None, pages)]
+    with_refs = [(site, items, site_reference(items, site) if site and len(items) > 1 else None)
+                 for site, items in sites]
+    for sites_given in (with_refs, with_refs[1:3]):  # the second: single-page sites only, no reference at all
+        together = list(predict_sites(sites_given, model, batch_size=64))
+        alone = list(predict_sites(sites_given, model, batch_size=1))
+        assert [(s, a) for s, a, *_ in together] == [(s, a) for s, a, *_ in alone]
+        for (*_, p1), (*_, p2) in zip(together, alone, strict=True):
+            assert np.array_equal(p1, p2)
+    assert len(together) == 2

@@ -25,29 +25,53 @@ def predict_texts(items: Iterable[tuple[str, str]], model: WinnowModel, batch_si
     Pages of one known ``site`` are compared with its ``site_reference`` (see :func:`site_reference`) to
     recognise the site's template; without one, each page stands alone.
     """
-    pages: list[tuple[str, str]] = []
-    for item in items:
-        pages.append(item)
-        if len(pages) >= batch_size:
-            yield from _predict_batch(pages, model, site, site_reference)
-            pages = []
-    if pages:
-        yield from _predict_batch(pages, model, site, site_reference)
-
-
-def _predict_batch(pages: list[tuple[str, str]], model: WinnowModel, site: str | None,
-                   reference: SiteReference | None) -> Iterator[Prediction]:
-    sentences = list(segment_many(pages))
-    sites = None if site is None or reference is None else [site] * len(pages)
-    probabilities = model.predict_proba(sentences, sites, reference)
-    for (article_id, text), records, p in zip(pages, sentences, probabilities, strict=True):
+    for _, article_id, text, records, p in predict_sites([(site, items, site_reference)], model, batch_size):
         yield article_id, text, records, p
+
+
+def predict_sites(sites: Iterable[tuple[str | None, Iterable[tuple[str, str]], SiteReference | None]],
+                  model: WinnowModel, batch_size: int = PAGE_BATCH,
+                  ) -> Iterator[tuple[str | None, str, str, list[SentenceRecord], np.ndarray]]:
+    """:func:`predict_texts` over the pages of many sites, given as ``(site, items, reference)``: batches span
+    sites (a crawl of many small sites is classified as fast as loose pages), and every page is compared with
+    its own site's reference. Yields ``(site, article_id, text, records, p_content)`` in input order."""
+    batch: list[tuple[str | None, str, str]] = []
+    references: dict[str, SiteReference] = {}
+    for site, items, reference in sites:
+        for article_id, text in items:
+            batch.append((site, article_id, text))
+            if site is not None and reference is not None:
+                references[site] = reference
+            if len(batch) >= batch_size:
+                yield from _predict_batch(batch, references, model)
+                batch, references = [], {}
+    if batch:
+        yield from _predict_batch(batch, references, model)
+
+
+def _predict_batch(batch: list[tuple[str | None, str, str]], references: dict[str, SiteReference],
+                   model: WinnowModel) -> Iterator[tuple[str | None, str, str, list[SentenceRecord], np.ndarray]]:
+    sentences = list(segment_many((article_id, text) for _, article_id, text in batch))
+    # pages of different sites may share an id: features tell them apart by site-qualified keys
+    keys = [_page_key(site, article_id) for site, article_id, _ in batch]
+    if references:
+        sites = [site for site, _, _ in batch]
+        probabilities = model.predict_proba(sentences, sites, SiteReference.merge(references.values()), keys)
+    else:
+        probabilities = model.predict_proba(sentences, page_keys=keys)
+    for (site, article_id, text), records, p in zip(batch, sentences, probabilities, strict=True):
+        yield site, article_id, text, records, p
+
+
+def _page_key(site: str | None, article_id: str) -> str:
+    """A page's key in features: its id, qualified by its site (pages of two sites may share an id)."""
+    return article_id if site is None else f"{site}\x1f{article_id}"
 
 
 def site_reference(items: Iterable[tuple[str, str]], site: str) -> SiteReference:
     """The pages of ``site`` every page of it is compared with: its first :data:`REFERENCE_PAGES` pages by id
     (``items`` are ``(article_id, text)`` pairs of the site, any order)."""
-    pages = heapq.nsmallest(REFERENCE_PAGES, items)
+    pages = [(_page_key(site, article_id), text) for article_id, text in heapq.nsmallest(REFERENCE_PAGES, items)]
     table = sentence_table(list(segment_many(pages)))
     table["site"] = site
     return SiteReference.build(table)

@@ -214,18 +214,19 @@ def clean_command(
 
 def _predictions(groups, model, skipped: list[str]):
     """``(site, name, text, records, p_content)`` for every readable input of every ``(site, inputs)`` group;
-    pages of a known site are compared with the site's reference (its first pages), built first."""
-    from winnow.clean import predict_texts, site_reference
+    pages of a site with other pages are compared with the site's reference (its first pages), built first."""
+    from winnow.clean import predict_sites, site_reference
     from winnow.site_features import REFERENCE_PAGES
 
-    for site, inputs in groups:
-        reference = None
-        if site is not None:  # the first readable pages by id (file stem), as site_reference picks them
-            readable = _decoded_items(sorted(inputs), None)
-            reference = site_reference(itertools.islice(readable, REFERENCE_PAGES), site)
-        for name, text, records, p in predict_texts(_decoded_items(inputs, skipped), model, site=site,
-                                                    site_reference=reference):
-            yield site, name, text, records, p
+    def sites():
+        for site, inputs in groups:
+            reference = None
+            if site is not None and len(inputs) > 1:  # the first readable pages by id, as site_reference picks
+                readable = _decoded_items(sorted(inputs), None)
+                reference = site_reference(itertools.islice(readable, REFERENCE_PAGES), site)
+            yield site, _decoded_items(inputs, skipped), reference
+
+    yield from predict_sites(sites(), model)
 
 
 def _site_groups(input_dir: Path) -> list[tuple[str, list[tuple[str, Path | None]]]]:

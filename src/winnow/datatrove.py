@@ -31,7 +31,7 @@ from datatrove.pipeline.writers.disk_base import DiskWriter
 from datatrove.pipeline.writers.jsonl import JsonlWriter
 from datatrove.utils.logging import logger
 
-from winnow.clean import PAGE_BATCH, join_kept, predict_texts, site_reference
+from winnow.clean import PAGE_BATCH, join_kept, predict_sites, predict_texts, site_reference
 from winnow.model import DEFAULT_MODEL_PATH, WinnowModel, load_model
 from winnow.segment import segment_text
 from winnow.textio import InputError, decode_article
@@ -116,18 +116,18 @@ class WinnowCleaner(BaseFilter):
     def _predict_by_site(self, documents: list[Document]) -> dict[int, tuple]:
         """``id(document) -> (text, records, p_content)``, each site's documents against its reference."""
         model = worker_model(self.model_path)
-        sites: dict[str | None, list[Document]] = {}
+        groups: dict[str | None, list[Document]] = {}
         for document in documents:
-            sites.setdefault(document_site(document), []).append(document)
-        out = {}
-        for site, docs in sites.items():
-            ids = _unique_ids(docs)
-            items = list(zip(ids, (doc.text for doc in docs), strict=True))
-            reference = None if site is None else site_reference(items, site)
-            predictions = predict_texts(items, model, site=site, site_reference=reference)
-            for doc, (_, text, records, p) in zip(docs, predictions, strict=True):
-                out[id(doc)] = (text, records, p)
-        return out
+            groups.setdefault(document_site(document), []).append(document)
+
+        def sites():
+            for site, docs in groups.items():
+                items = list(zip(_unique_ids(docs), (doc.text for doc in docs), strict=True))
+                yield site, items, None if site is None or len(docs) < 2 else site_reference(items, site)
+
+        ordered = [doc for docs in groups.values() for doc in docs]
+        return {id(doc): (text, records, p)
+                for doc, (_, _, text, records, p) in zip(ordered, predict_sites(sites(), model), strict=True)}
 
     def filter(self, doc: Document) -> bool | tuple[bool, str]:
         return self.filter_batch([doc])[0]

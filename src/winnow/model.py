@@ -279,15 +279,21 @@ class WinnowModel:
     card: dict[str, Any] = field(default_factory=dict)
 
     def predict_proba(self, articles: Sequence[Sequence[dict]], sites: Sequence[str | None] | None = None,
-                      site_reference: SiteReference | None = None) -> list[np.ndarray]:
+                      site_reference: SiteReference | None = None, page_keys: Sequence[str] | None = None,
+                      ) -> list[np.ndarray]:
         """P(content) for each sentence of each article (articles are lists of sentence records).
 
         With ``sites`` (one per article) and ``site_reference`` (:meth:`SiteReference.build` over reference pages
         of those sites), sentences that recur across the site's pages are recognised as its template.
+        ``page_keys`` (one per article, unique) replace the records' article ids in the features, as the
+        reference was built with them.
         """
         table = sentence_table(articles)
+        lengths = [len(article) for article in articles]
         if sites is not None and len(table):
-            table["site"] = np.repeat(np.array(list(sites), dtype=object), [len(article) for article in articles])
+            table["site"] = np.repeat(np.array(list(sites), dtype=object), lengths)
+        if page_keys is not None and len(table):
+            table["article_id"] = np.repeat(np.array(list(page_keys), dtype=object), lengths)
         p = self.classifier.predict_proba(table, site_reference)[:, 1] if len(table) else np.zeros(0)
         sizes = np.cumsum([len(article) for article in articles])[:-1]
         ordered = np.split(p, sizes)

@@ -15,6 +15,7 @@ how training tables group silver pages without a site) is a site of its own: all
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import numpy as np
@@ -84,6 +85,14 @@ class SiteReference:
             sentences=_pages_holding(rows.sentence_key[chosen], rows.member_key[chosen]),
             blocks=_pages_holding(rows.block_key[chosen], rows.member_key[chosen]),
         )
+
+
+    @classmethod
+    def merge(cls, references: Iterable[SiteReference]) -> SiteReference:
+        """One reference for the sites of several (each site in one of them only)."""
+        refs = list(references)
+        return cls(pages=pd.concat([r.pages for r in refs]), members=frozenset().union(*(r.members for r in refs)),
+                   sentences=pd.concat([r.sentences for r in refs]), blocks=pd.concat([r.blocks for r in refs]))
 
 
 class _Rows:
