@@ -17,6 +17,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 import pandas as pd
@@ -42,8 +43,8 @@ _SPACES = re.compile(r"\s+")
 def normalise(texts: pd.Series) -> pd.Series:
     """Lower case, every digit -> 0, runs of white space -> one space, stripped (dates/counts still match)."""
     distinct_texts, rows = distinct(texts.astype(str))
-    normalised = np.array([_SPACES.sub(" ", _DIGIT.sub("0", text.lower())).strip() for text in distinct_texts]
-                          + [""], dtype=object)  # (the extra item keeps an empty table's array 1-D)
+    normalised = np.array([_SPACES.sub(" ", _DIGIT.sub("0", text.lower())).strip() for text in distinct_texts],
+                          dtype=object)
     return pd.Series(normalised[rows], index=texts.index, dtype=object)
 
 
@@ -73,8 +74,11 @@ class SiteReference:
     @classmethod
     def build(cls, table: pd.DataFrame, limit: int = REFERENCE_PAGES) -> SiteReference:
         """The reference of the sites in ``table``: the first ``limit`` pages (by article id) of each site."""
-        rows = _Rows(table)
-        first = (pd.DataFrame({"site": rows.site, "page": table["article_id"].astype(str).to_numpy()}).drop_duplicates()
+        return cls._from_rows(_Rows(table), limit)
+
+    @classmethod
+    def _from_rows(cls, rows: _Rows, limit: int = REFERENCE_PAGES) -> SiteReference:
+        first = (pd.DataFrame({"site": rows.site, "page": rows.page}).drop_duplicates()
                  .sort_values(["site", "page"], kind="stable"))
         first = first[first.groupby("site").cumcount() < limit]
         members = first["site"] + _SEP + first["page"]
@@ -86,7 +90,6 @@ class SiteReference:
             blocks=_pages_holding(rows.block_key[chosen], rows.member_key[chosen]),
         )
 
-
     @classmethod
     def merge(cls, references: Iterable[SiteReference]) -> SiteReference:
         """One reference for the sites of several (each site in one of them only)."""
@@ -96,17 +99,28 @@ class SiteReference:
 
 
 class _Rows:
-    """The keys of every row of a sentence table: its site, its page, its sentence and its line."""
+    """The keys of every row of a sentence table: its site and page (cheap), its sentence and its line (the
+    text work, done on first use and once)."""
 
     def __init__(self, table: pd.DataFrame):
+        self.table = table
         self.site = site_of_rows(table).reset_index(drop=True)
-        self.member_key = self.site + _SEP + table["article_id"].astype(str).reset_index(drop=True)
-        sentences = normalise(table["text"]).reset_index(drop=True)
-        page_no = pd.factorize(table["article_id"])[0]
-        self.page_no = page_no
-        self.sentence_key = self.site + _SEP + sentences
-        self.block_key = self.site + _SEP + _block_texts(sentences.to_numpy(dtype=object), page_no,
-                                                          table["block"].to_numpy())
+        self.page = table["article_id"].astype(str).reset_index(drop=True)
+        self.member_key = self.site + _SEP + self.page
+        self.page_no = pd.factorize(table["article_id"])[0]
+
+    @cached_property
+    def _sentences(self) -> pd.Series:
+        return normalise(self.table["text"]).reset_index(drop=True)
+
+    @cached_property
+    def sentence_key(self) -> pd.Series:
+        return self.site + _SEP + self._sentences
+
+    @cached_property
+    def block_key(self) -> pd.Series:
+        blocks = _block_texts(self._sentences.to_numpy(dtype=object), self.page_no, self.table["block"].to_numpy())
+        return self.site + _SEP + blocks
 
 
 def _pages_holding(keys: pd.Series, pages: pd.Series) -> pd.Series:
@@ -132,19 +146,15 @@ def site_repetition_features(table: pd.DataFrame, reference: SiteReference | Non
     """
     if len(table) == 0:
         return np.zeros((0, len(SITE_FEATURES)))
+    rows = _Rows(table)
     if reference is None:
-        site = site_of_rows(table)
-        pages_per_site = pd.DataFrame({"site": site.to_numpy(), "page": table["article_id"].to_numpy()})
-        if not pages_per_site.drop_duplicates()["site"].duplicated().any():  # no site with two pages
+        if not rows.site[~rows.member_key.duplicated()].duplicated().any():  # no site with two pages
             return np.zeros((len(table), len(SITE_FEATURES)))
-        reference = SiteReference.build(table)
-    site = site_of_rows(table).reset_index(drop=True)
-    member_key = site + _SEP + table["article_id"].astype(str).reset_index(drop=True)
-    own = member_key.isin(reference.members).to_numpy(dtype=np.float64)  # the page is a reference page
-    other_pages = site.map(reference.pages).fillna(0).to_numpy(dtype=np.float64) - own
+        reference = SiteReference._from_rows(rows)
+    own = rows.member_key.isin(reference.members).to_numpy(dtype=np.float64)  # the page is a reference page
+    other_pages = rows.site.map(reference.pages).fillna(0).to_numpy(dtype=np.float64) - own
     if not (other_pages > 0).any():  # nothing to compare with (e.g. every page alone): skip the text work
         return np.zeros((len(table), len(SITE_FEATURES)))
-    rows = _Rows(table)
 
     def share(keys: pd.Series, holding: pd.Series) -> np.ndarray:
         others_holding = keys.map(holding).fillna(0).to_numpy(dtype=np.float64) - own
