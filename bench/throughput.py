@@ -123,26 +123,15 @@ def run_local(work: Path, model_path: str) -> dict:
 
 
 def run_local_by_site(work: Path, model_path: str) -> dict:
-    """What `winnow clean --by-site` does: per site directory, build the site's reference, then clean."""
-    from winnow.clean import join_kept, predict_sites, site_reference
+    """What `winnow clean --by-site` does (its own code path): per site, the reference first, then cleaning."""
+    from winnow.clean import join_kept
+    from winnow.cli_model import _predictions, _site_groups
     from winnow.jsonio import write_text_atomic
     from winnow.model import load_model
-    from winnow.site_features import REFERENCE_PAGES
-    from winnow.textio import read_article
 
     model = load_model(model_path)
     start = time.perf_counter()
-
-    def sites():
-        for site_dir in sorted((work / "by-site").iterdir()):
-            files = sorted(site_dir.glob("*.txt"))
-            reference = None
-            if len(files) > 1:
-                reference = site_reference(((f.stem, read_article(f).text) for f in files[:REFERENCE_PAGES]),
-                                           site_dir.name)
-            yield site_dir.name, ((f.stem, read_article(f).text) for f in files), reference
-
-    for site, name, text, records, p in predict_sites(sites(), model):
+    for site, name, text, records, p in _predictions(_site_groups(work / "by-site"), model, []):
         write_text_atomic(work / "out-by-site" / site / f"{name}.txt", join_kept(text, records, p >= model.threshold))
     return {"seconds": time.perf_counter() - start}
 

@@ -179,8 +179,9 @@ def test_pages_of_many_sites_share_batches_without_mixing(trained):
     pages = [(path.stem, path.read_text(encoding="utf-8")) for path in SEED_FILES]
     renamed = [("same-name", text) for _, text in pages]
     sites = [("a.example", pages), ("b.example", [renamed[0]]), ("c.example", [renamed[1]]), (None, pages)]
-    with_refs = [(site, items, site_reference(items, site) if site and len(items) > 1 else None)
+    with_refs = [(site, items, site_reference(items, site) if site else None)
                  for site, items in sites]
+    assert with_refs[0][2] is not None and with_refs[1][2] is None  # a one-page site has nothing to compare
     for sites_given in (with_refs, with_refs[1:3]):  # the second: single-page sites only, no reference at all
         together = list(predict_sites(sites_given, model, batch_size=64))
         alone = list(predict_sites(sites_given, model, batch_size=1))

@@ -68,10 +68,13 @@ def _page_key(site: str | None, article_id: str) -> str:
     return article_id if site is None else f"{site}\x1f{article_id}"
 
 
-def site_reference(items: Iterable[tuple[str, str]], site: str) -> SiteReference:
+def site_reference(items: Iterable[tuple[str, str]], site: str) -> SiteReference | None:
     """The pages of ``site`` every page of it is compared with: its first :data:`REFERENCE_PAGES` pages by id
-    (``items`` are ``(article_id, text)`` pairs of the site, any order)."""
+    (``items`` are ``(article_id, text)`` pairs of the site, any order); None for a site of one page, which
+    has nothing to be compared with."""
     pages = [(_page_key(site, article_id), text) for article_id, text in heapq.nsmallest(REFERENCE_PAGES, items)]
+    if len(pages) < 2:
+        return None
     table = sentence_table(list(segment_many(pages)))
     table["site"] = site
     return SiteReference.build(table)

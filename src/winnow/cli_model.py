@@ -221,6 +221,7 @@ def _predictions(groups, model, skipped: list[str]):
     def sites():
         for site, inputs in groups:
             reference = None
+            # (a single file is not read twice: site_reference would return None for it anyway)
             if site is not None and len(inputs) > 1:  # the first readable pages by id, as site_reference picks
                 readable = _decoded_items(sorted(inputs), None)
                 reference = site_reference(itertools.islice(readable, REFERENCE_PAGES), site)

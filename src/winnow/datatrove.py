@@ -123,7 +123,7 @@ class WinnowCleaner(BaseFilter):
         def sites():
             for site, docs in groups.items():
                 items = list(zip(_unique_ids(docs), (doc.text for doc in docs), strict=True))
-                yield site, items, None if site is None or len(docs) < 2 else site_reference(items, site)
+                yield site, items, None if site is None else site_reference(items, site)
 
         ordered = [doc for docs in groups.values() for doc in docs]
         return {id(doc): (text, records, p)
