@@ -2,6 +2,7 @@
 
 import itertools
 import random
+import re
 from functools import lru_cache
 
 import numpy as np
@@ -155,3 +156,39 @@ def test_char_wb_transform_equals_the_vectorizer(seed_texts):
         expected.sort_indices()
         assert (fast != expected).nnz == 0
         assert abs(fast - expected).max() < 1e-12
+
+
+def test_prefiltered_keyword_searches_equal_the_patterns():
+    """The literal prefilters skip only texts a pattern cannot match: fuzzed texts built from every keyword,
+    in every case, with the characters IGNORECASE equates with ASCII letters (Kelvin sign, long s, dotted and
+    dotless i) and the separators the prefilter joins texts with."""
+    from winnow.features import (
+        _COMMENT_MARKER,
+        _PREFILTERS,
+        _SOURCE_PREFILTER,
+        _ascii_lowered,
+        search_ignorecase,
+        search_prefiltered,
+    )
+
+    rng = random.Random(1)
+    words = re.findall(r"[a-z]+(?: [a-z]+)?", " ".join(p.pattern for p in _PREFILTERS.values()))
+    words += ["sign up", "log in", "ap photo", "comments are closed", "leave a reply", "anna says:", "said on"]
+    pieces = words + [w.upper() for w in words] + [w.title() for w in words] + list("  .-…:|©\t\n\u00a0") + [
+        "K", "ſ", "İ", "ı", "’", "12", " - ", "...", "Reply", "x", "é"]
+    texts = ["".join(rng.choice(pieces) for _ in range(rng.randint(0, 8))) for _ in range(4000)]
+    texts += [text.replace(c, k) for text in texts[:500] for c, k in (("s", "ſ"), ("k", "K"), ("i", "ı"))]
+    lowered = _ascii_lowered(texts)
+    for pattern in [*_PREFILTERS, _COMMENT_MARKER]:
+        expected = [bool(pattern.search(t)) for t in texts]
+        assert search_ignorecase(pattern, texts, lowered) == expected, pattern.pattern
+        assert 200 < sum(expected) < len(texts) - 200  # the fuzz both hits and misses every pattern
+    expected = [bool(_SOURCE_STAMP.search(t)) for t in texts]
+    assert search_prefiltered(_SOURCE_STAMP, _SOURCE_PREFILTER, texts) == expected
+    assert 200 < sum(expected) < len(texts) - 200
+
+
+def test_no_character_beyond_the_bmp_folds_to_an_ascii_letter():
+    """The prefilters' case folding (features._ascii_folds) scans only code points below U+10000."""
+    letter = re.compile("[a-z]", re.IGNORECASE)
+    assert not [cp for cp in range(0x10000, 0x110000) if letter.fullmatch(chr(cp))]

@@ -9,6 +9,7 @@ so they compose in pipelines and persist with skops.
 from __future__ import annotations
 
 import re
+import string
 from collections.abc import Iterable, Sequence
 from functools import lru_cache
 
@@ -34,6 +35,20 @@ _PROMO = re.compile(
 )
 _META = re.compile(r"\b(?:updated|published|posted|copyright|all rights reserved|tags?|topics?)\b|©", re.I)
 _CAPTION = re.compile(r"\b(?:image|photo|picture|gallery|getty|reuters|ap photo|afp|credit)\b", re.I)
+
+
+def _literals(*literals: str) -> re.Pattern:
+    return re.compile("|".join(map(re.escape, literals)))
+
+
+# Prefilters (see prefiltered_rows): every match of the pattern holds one of these, on lower-cased text.
+_PREFILTERS: dict[re.Pattern, re.Pattern] = {
+    _PROMO: _literals("subscribe", "newsletter", "sign up", "donat", "support", "follow us", "share", "cookie",
+                      "advert", "click", "read more", "log", "register", "download", "app"),
+    _META: _literals("updated", "published", "posted", "copyright", "all rights reserved", "tag", "topic", "©"),
+    _CAPTION: _literals("image", "photo", "picture", "gallery", "getty", "reuters", "afp", "credit"),
+}
+_SOURCE_PREFILTER = re.compile(r"\s-|\.\.\.|…")
 
 TEXT_FEATURES = (
     "log_chars", "log_words", "mean_word_len", "stop_density", "ends_sentence_punct", "ends_ellipsis",
@@ -106,14 +121,14 @@ def _text_features_chunk(texts: list[str]) -> np.ndarray:
         [s.endswith((":", "-", "|", "—")) for s in stripped],
         [text[:1].isupper() for text in texts],
     ]
-    # Exact shortcuts: every timestamp holds a digit (``\d`` implies ``str.isdigit``); a source stamp a dash or dots.
+    # Exact shortcut: every timestamp holds a digit (``\d`` implies ``str.isdigit``).
     ascii_lowered = _ascii_lowered(texts)
     timestamps = [len(_findall_ignorecase(_TIMESTAMP, text, low)) if has_digit else 0
                   for text, low, has_digit in zip(texts, ascii_lowered, (digit > 0).tolist(), strict=True)]
     searches = [
         [bool(_URLISH.search(text)) for text in texts],
         [count > 0 for count in timestamps],
-        [("-" in text or "." in text or "…" in text) and bool(_SOURCE_STAMP.search(text)) for text in texts],
+        search_prefiltered(_SOURCE_STAMP, _SOURCE_PREFILTER, texts),
         *(search_ignorecase(pattern, texts, ascii_lowered) for pattern in (_PROMO, _META, _CAPTION)),
     ]
     return np.column_stack([
@@ -147,14 +162,61 @@ def _case_sensitive(pattern: re.Pattern) -> re.Pattern:
 
 
 def search_ignorecase(pattern: re.Pattern, texts: Sequence[str], ascii_lowered: Sequence[str | None]) -> list[bool]:
-    """``bool(pattern.search(text))`` for an IGNORECASE pattern with lower-case literals, about 3x faster.
+    """``bool(pattern.search(text))`` for an IGNORECASE pattern with lower-case literals, many times faster.
 
     On pure-ASCII text, lower-casing and matching case-sensitively is the same (Unicode case folding only
     adds non-ASCII equivalents such as the long s or the Kelvin sign); other texts use the pattern as is.
+    Where the pattern has a prefilter (:data:`_PREFILTERS`), only the ASCII texts it hits are searched.
     """
     fast = _case_sensitive(pattern)
-    return [bool(fast.search(low) if low is not None else pattern.search(text))
-            for text, low in zip(texts, ascii_lowered, strict=True)]
+    prefilter = _PREFILTERS.get(pattern)
+    if prefilter is None:
+        return [bool(fast.search(low) if low is not None else pattern.search(text))
+                for text, low in zip(texts, ascii_lowered, strict=True)]
+    hits = [False] * len(texts)
+    ascii_rows = [i for i, low in enumerate(ascii_lowered) if low is not None]
+    other_rows = [i for i, low in enumerate(ascii_lowered) if low is None]
+    for row in prefiltered_rows(prefilter, [ascii_lowered[i] for i in ascii_rows]):
+        hits[ascii_rows[row]] = bool(fast.search(ascii_lowered[ascii_rows[row]]))
+    # other texts: fold every character the pattern matches with an ASCII letter to that letter for the prefilter
+    folded = [texts[i].translate(_ascii_folds()) for i in other_rows]
+    for row in prefiltered_rows(prefilter, folded):
+        hits[other_rows[row]] = bool(pattern.search(texts[other_rows[row]]))
+    return hits
+
+
+@lru_cache(maxsize=1)
+def _ascii_folds() -> dict[int, str]:
+    """Every character that IGNORECASE matching equates with an ASCII letter (A, the Kelvin sign, the long s,
+    the dotless i...), mapped to the lower-case letter; all of them lie below U+10000 (a test checks)."""
+    letter = re.compile("[a-z]", re.IGNORECASE)
+    found = [chr(cp) for cp in range(_BMP) if letter.fullmatch(chr(cp))]
+    return {ord(char): next(x for x in string.ascii_lowercase if re.fullmatch(x, char, re.IGNORECASE))
+            for char in found}
+
+
+def search_prefiltered(pattern: re.Pattern, prefilter: re.Pattern, texts: Sequence[str]) -> list[bool]:
+    """``bool(pattern.search(text))`` for every text, searching only the texts ``prefilter`` hits."""
+    hits = [False] * len(texts)
+    for row in prefiltered_rows(prefilter, texts):
+        hits[row] = bool(pattern.search(texts[row]))
+    return hits
+
+
+def prefiltered_rows(prefilter: re.Pattern, texts: Sequence[str]) -> list[int]:
+    """Rows of the texts that ``prefilter`` matches in, found in one scan of the texts joined by newlines.
+
+    A prefilter is a cheap pattern matching inside every match of the pattern it guards (a set of literals
+    each match must hold, see :data:`_PREFILTERS`): texts it never hits cannot match, and the pattern runs
+    only on the rest. A hit spanning a separator counts for the text before it (a superset is harmless).
+    """
+    if not texts:
+        return []
+    joined = "\n".join(texts)
+    spans = np.fromiter(map(len, texts), dtype=np.int64, count=len(texts)) + 1
+    starts = np.cumsum(spans) - spans
+    positions = np.fromiter((match.start() for match in prefilter.finditer(joined)), dtype=np.int64)
+    return np.unique(np.searchsorted(starts, positions, side="right") - 1).tolist()
 
 
 def _findall_ignorecase(pattern: re.Pattern, text: str, low: str | None) -> list:
@@ -415,6 +477,7 @@ _COMMENT_MARKER = re.compile(
     r"(?:comment|reply)\b|\bcomments? (?:are )?closed\b|^\W*reply\W*$|\bsays:?\s*$|\b(?:said|wrote) on\b",
     re.I,
 )
+_PREFILTERS[_COMMENT_MARKER] = _literals("comment", "respons", "repl", "reaction", "says", "said", "wrote")
 
 
 def comment_features(table: pd.DataFrame) -> np.ndarray:
