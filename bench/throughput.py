@@ -27,6 +27,7 @@ import sys
 import tempfile
 import threading
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -150,6 +151,84 @@ def run_datatrove(work: Path, model_path: str, workers: int) -> dict:
             "documents": int(cleaner_totals(stats).get("total", 0))}
 
 
+def run_stages(work: Path, model_path: str) -> dict:
+    """CPU seconds of each stage of `winnow clean`, run stage by stage on the same batches.
+
+    The stages call the functions the classifier calls, in its order; the probabilities they end with are
+    checked against the model's own ``predict_proba`` on every batch, so the breakdown is of the real work.
+    """
+    import numpy as np
+    from scipy import sparse
+    from threadpoolctl import threadpool_limits
+
+    from winnow.clean import PAGE_BATCH, join_kept
+    from winnow.features import (
+        PageFeatures,
+        article_bounds,
+        block_features,
+        comment_features,
+        context_features,
+        distinct,
+        main_region_features,
+        neighbour_features,
+        probability_context,
+        sentence_table,
+        text_features,
+    )
+    from winnow.model import FeatureSet, char_wb_transform, load_model, ngram_vectorizers
+    from winnow.segment import segment_many
+    from winnow.site_features import site_repetition_features
+    from winnow.textio import read_article
+
+    model = load_model(model_path)
+    classifier = model.classifier
+    words, chars = ngram_vectorizers(classifier.ngram_features)
+    cpu: dict[str, float] = {}
+
+    @contextmanager
+    def stage(name: str):
+        start = time.process_time()
+        yield
+        cpu[name] = cpu.get(name, 0.0) + time.process_time() - start
+
+    files = sorted((work / "txt").glob("*.txt"))
+    for i in range(0, len(files), PAGE_BATCH):
+        with stage("read and decode files"):
+            items = [(path.stem, read_article(path).text) for path in files[i:i + PAGE_BATCH]]
+        with stage("segmentation (spaCy-exact sentences)"):
+            sentences = list(segment_many(items))
+        with stage("sentence table"):
+            table = sentence_table(sentences)
+        with stage("text features (length, words, patterns)"):
+            texts = text_features(table["text"].tolist())
+        with stage("page features (position, blocks, neighbours, comments)"):
+            article_ids = table["article_id"].to_numpy()
+            dense = np.hstack([texts, context_features(table, texts),
+                               neighbour_features(texts, article_ids, article_bounds(article_ids)),
+                               main_region_features(table, texts), block_features(table, texts),
+                               comment_features(table)])
+        with stage("hashed n-grams (word 1-2, char 3-4)"):
+            unique, rows = distinct(table["text"])
+            ngrams = sparse.hstack([words.transform(unique), char_wb_transform(chars, unique)], format="csr")[rows]
+        with stage("site repetition features"):
+            site = site_repetition_features(table, None)
+        meta = table[["article_id", "block", "index"]].reset_index(drop=True)
+        features = FeatureSet(meta, dense, ngrams, site)
+        with stage("n-gram model (SGD) and its context"):
+            p_ngram = probability_context(classifier.ngram_model_.predict_proba(ngrams)[:, 1], meta)
+        with stage("gradient boosting"), threadpool_limits(limits=1, user_api="openmp"):
+            p = classifier.passes_[0].predict_proba(np.hstack([classifier._dense(features), p_ngram]))[:, 1]
+        with stage("join kept sentences"):
+            per_page = np.split(p, np.cumsum([len(records) for records in sentences])[:-1])
+            for (_, text), records, probs in zip(items, sentences, per_page, strict=True):
+                join_kept(text, records, probs >= model.threshold)
+        if len(classifier.passes_) != 1 or not np.array_equal(p, classifier.predict_proba_features(features)[:, 1]):
+            raise RuntimeError("the stage-by-stage run does not reproduce the model's probabilities")
+        if not np.array_equal(dense, PageFeatures().transform(table)):
+            raise RuntimeError("the stage-by-stage page features differ from PageFeatures")
+    return {"seconds": sum(cpu.values()), "stage_cpu_seconds": cpu}
+
+
 def run_trafilatura(work: Path) -> dict:
     import trafilatura
 
@@ -166,6 +245,8 @@ def child_main(mode: str, work: Path, model_path: str) -> None:
         result = run_local(work, model_path)
     elif mode == "local-by-site":
         result = run_local_by_site(work, model_path)
+    elif mode == "stages":
+        result = run_stages(work, model_path)
     elif mode.startswith("datatrove-"):
         result = run_datatrove(work, model_path, int(mode.split("-")[1]))
     else:
@@ -236,6 +317,8 @@ def read_outputs(work: Path) -> dict[str, dict[str, str]]:
 
 def summarise(sample: dict, runs: dict[str, dict], identical: bool, load: tuple, model_path: str) -> dict:
     pages, dump_mb, html_mb = sample["pages"], sample["dump_mb"], sample["html_mb"]
+    runs = dict(runs)
+    stages = runs.pop("stages")["stage_cpu_seconds"]
     rows = {}
     for name, run in runs.items():
         seconds = run["seconds"]
@@ -270,6 +353,9 @@ def summarise(sample: dict, runs: dict[str, dict], identical: bool, load: tuple,
             "by_site_vs_local_pages": round(rows["local-by-site"]["pages_per_s"] / rows["local"]["pages_per_s"], 3),
         },
         "datatrove_output_identical_to_local": identical,
+        "stages_cpu_ms_per_page": {name: round(1000 * seconds / pages, 3) for name, seconds in stages.items()},
+        # the whole of `winnow clean` must fit in this for 10x trafilatura's pages/s
+        "budget_ms_per_page_for_10x": round(1000 / (10 * traf), 3),
         "render_html_pages_per_s": round(pages / sample["render_seconds"], 2),
     }
 
@@ -315,8 +401,25 @@ def markdown(report: dict) -> str:
         "workers; forked workers share the driver's pages, so the sum overstates it); CPU seconds are summed over "
         "the same tree, imports included.",
         f"- not timed: rendering HTML to dumps ({report['render_html_pages_per_s']} pages/s with html-text).", "",
+        *stage_lines(report),
     ]
     return "\n".join(lines)
+
+
+def stage_lines(report: dict) -> list[str]:
+    """Where the time of `winnow clean` goes, against what 10x trafilatura would allow."""
+    stages, budget = report["stages_cpu_ms_per_page"], report["budget_ms_per_page_for_10x"]
+    total = sum(stages.values())
+    lines = ["## Where the time goes", "",
+             "CPU milliseconds per page of each stage of `winnow clean` (one process, the same pages and batches; "
+             "the stage-by-stage run is checked to give the model's own probabilities).", "",
+             "| stage | ms per page | share | × the 10x budget |", "|---|---:|---:|---:|"]
+    lines += [f"| {name} | {ms:.2f} | {ms / total:.0%} | {ms / budget:.2f} |" for name, ms in stages.items()]
+    lines += [f"| **total** | **{total:.2f}** | 100% | {total / budget:.2f} |", "",
+              f"10x trafilatura's pages/s leaves {budget:.2f} ms per page for everything; "
+              f"{sum(ms > budget for ms in stages.values())} of these {len(stages)} stages alone take longer, and "
+              f"removing the slowest stage entirely would leave {total - max(stages.values()):.2f} ms.", ""]
+    return lines
 
 
 def main() -> None:
@@ -343,7 +446,7 @@ def main() -> None:
         sample = write_inputs(load_sample(root, args.per_corpus), work)
         load_before = os.getloadavg()
         runs = {}
-        for mode in ("local", "local-by-site", "datatrove-1", "datatrove-2", "trafilatura"):
+        for mode in ("local", "stages", "local-by-site", "datatrove-1", "datatrove-2", "trafilatura"):
             print(f"running {mode} on {sample['pages']} pages ...", file=sys.stderr, flush=True)
             runs[mode] = measure(mode, work, args.model)
         load_after = os.getloadavg()

@@ -116,8 +116,8 @@ class _Sentencizer:
         if not punct_chars or any(len(char) != 1 for char in punct_chars):
             raise ValueError("the sentencizer's punct_chars must be single characters")
         chars = "".join(re.escape(char) for char in sorted(punct_chars))
-        # A whole chunk holding a final character; anchored and possessive so the scan stays linear.
-        self.candidate = re.compile(rf"(?<!\S)[^\s{chars}]*+[{chars}]\S*+")
+        self.final_char = re.compile(f"[{chars}]")
+        self.run = re.compile(r"\S*")
         self.follower = re.compile(r" (\S+)")
         self.whitespace = re.compile(r"\s+")
         self.chunk = re.compile(r"\S+")
@@ -125,17 +125,34 @@ class _Sentencizer:
 
     def split(self, blocks: list[str]) -> list[list[tuple[int, int]]]:
         """Character spans of the sentences of each block (stripped, non-empty lines)."""
-        candidates = [list(self.candidate.finditer(block)) for block in blocks]
+        candidates = [self._candidates(block) for block in blocks]
         needed: set[str] = set()
-        for block, matches in zip(blocks, candidates, strict=True):
-            for match in matches:
-                needed.add(match.group())
-                follower = self.follower.match(block, match.end())
+        for block, chunks in zip(blocks, candidates, strict=True):
+            for start, end in chunks:
+                needed.add(block[start:end])
+                follower = self.follower.match(block, end)
                 if follower:
                     needed.add(follower.group(1))
         self._tokenize([chunk for chunk in needed if chunk not in self.cache])
         return [self._spans(block, matches) if matches else [(0, len(block))]
                 for block, matches in zip(blocks, candidates, strict=True)]
+
+    def _candidates(self, block: str) -> list[tuple[int, int]]:
+        """``(start, end)`` of every whitespace-free chunk holding a sentence-final character, in order: found
+        from the final characters (a fast scan) by extending each to its chunk, backwards on the reversed
+        block."""
+        chunks: list[tuple[int, int]] = []
+        reversed_block, end = "", -1
+        for match in self.final_char.finditer(block):
+            position = match.start()
+            if position < end:  # in the chunk found last
+                continue
+            reversed_block = reversed_block or block[::-1]
+            start = position + 1 - self.run.match(reversed_block, len(block) - 1 - position).end() \
+                + (len(block) - 1 - position)
+            end = self.run.match(block, position).end()
+            chunks.append((start, end))
+        return chunks
 
     def _tokenize(self, chunks: list[str]) -> None:
         if not chunks:
@@ -160,13 +177,13 @@ class _Sentencizer:
             self._tokenize([chunk])
         return self.cache[chunk]
 
-    def _spans(self, block: str, candidates: list[re.Match]) -> list[tuple[int, int]]:
+    def _spans(self, block: str, candidates: list[tuple[int, int]]) -> list[tuple[int, int]]:
         starts, position = [0], 0
-        for match in candidates:
-            if match.start() < position:  # already read as the chunk after a sentence-final one
+        for start, end in candidates:
+            if start < position:  # already read as the chunk after a sentence-final one
                 continue
-            seen_final = self._advance(match.group(), match.start(), False, starts)
-            position = match.end()
+            seen_final = self._advance(block[start:end], start, False, starts)
+            position = end
             while seen_final and position < len(block):
                 gap = self.whitespace.match(block, position)
                 if gap.group() != " ":  # a whitespace token: neither punctuation nor sentence-final
