@@ -189,3 +189,18 @@ clean-corpus: | $(INSTALLED) ## Clean IN=<jsonl file|dir> into OUT=<dir> on data
 	@test -n "$(IN)" -a -n "$(OUT)" || { echo "usage: make clean-corpus IN=pages/ OUT=clean/ [FORMAT=jsonl|txt TEXT_KEY=text CLEAN_TASKS=2 CLEAN_WORKERS=2 CLEAN_FLAGS='--min-content-chars 200 --excluded-dir dropped/']" >&2; exit 2; }
 	$(WINNOW) clean --engine datatrove "$(IN)" --output-dir "$(OUT)" --input-format $(FORMAT) --text-key $(TEXT_KEY) --model $(MODEL) --tasks $(CLEAN_TASKS) --workers $(CLEAN_WORKERS) $(CLEAN_FLAGS)
 # --- end scale ---
+
+# --- smoothing (helper) ---
+# Issue #4: does an HMM / CRF-like second pass over the site-held-out P(content) beat the plain threshold?
+# Measured from the out-of-fold table that `make train` writes (numbers only, no corpus text; shingle F1 uses
+# data/interim/silver when present). The answer so far is no: the product does not smooth.
+.PHONY: smoothing
+
+smoothing: train/smoothing.md ## HMM smoothing of P(content) vs the plain threshold -> train/smoothing.{md,json} (~35 s)
+
+train/cv-predictions.parquet: $(MODEL)
+	@test -f $@ || { echo "error: $@ missing; remove $(MODEL) and rerun make train (its cross-validation writes it)" >&2; exit 1; }
+
+train/smoothing.md: train/cv-predictions.parquet bench/smoothing.py | $(INSTALLED)
+	$(PY) bench/smoothing.py --predictions $< --output-md $@ --output-json train/smoothing.json
+# --- end smoothing ---
