@@ -19,7 +19,7 @@ VALIDATED   := data/processed/.annotations-valid
 MODEL        := train/model.skops
 CORPUS_NAMES := $(notdir $(patsubst %/pages.jsonl.gz,%,$(wildcard $(CORPORA)/*/pages.jsonl.gz)))
 SILVER_FILES := $(CORPUS_NAMES:%=data/interim/silver/%.parquet)
-MODEL_SRC    := $(addprefix src/winnow/,features.py site_features.py model.py train.py segment.py)
+MODEL_SRC    := $(addprefix src/winnow/,features.py site_features.py model.py train.py segment.py _speedups.pyx)
 
 # Label Studio's server lives in its own venv: in .venv it would downgrade pyarrow and python-dateutil.
 LS_VERSION   := 1.23.2
@@ -40,7 +40,7 @@ all: data train eval ## Set up, then run the main job on the embedded data (data
 
 setup: $(INSTALLED) ## Create .venv and install winnow with pinned dependencies (constraints.txt)
 
-$(INSTALLED): pyproject.toml constraints.txt
+$(INSTALLED): pyproject.toml constraints.txt setup.py src/winnow/_speedups.pyx
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -c constraints.txt -e '.[dev,datatrove]'

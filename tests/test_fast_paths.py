@@ -6,6 +6,7 @@ import re
 from functools import lru_cache
 
 import numpy as np
+import pytest
 import spacy
 from spacy.lang.en.stop_words import STOP_WORDS
 
@@ -192,3 +193,104 @@ def test_no_character_beyond_the_bmp_folds_to_an_ascii_letter():
     """The prefilters' case folding (features._ascii_folds) scans only code points below U+10000."""
     letter = re.compile("[a-z]", re.IGNORECASE)
     assert not [cp for cp in range(0x10000, 0x110000) if letter.fullmatch(chr(cp))]
+
+
+def _sklearn_ngrams(texts, n_features):
+    from scipy import sparse
+
+    from winnow.model import ngram_vectorizers
+
+    words, chars = ngram_vectorizers(n_features)
+    return sparse.hstack([words.transform(texts), chars.transform(texts)], format="csr")
+
+
+def _assert_same_storage(got, expected):
+    """Equal bit for bit, storage included (training sums rows in storage order)."""
+    assert got.shape == expected.shape
+    for part in ("indptr", "indices", "data"):
+        assert np.array_equal(getattr(got, part), getattr(expected, part)), part
+
+
+def _ngram_fuzz() -> list[str]:
+    rng = random.Random(2)
+    pieces = list("aZ_9 .,-'’\t\n\u00a0\u2003\u3000é") + [
+        "İ", "ı", "ß", "Σ", "ς", "ǅ", "ﬁ", "𝐀", "٣", "²", "½", "e\u0301", "日本語", "😀", "word", "Word", "__", "a_b",
+        "  ", "x", "ab", "abc", "abcd", "naïve", "ÉCOLE", "K", "ſ"]
+    return ["".join(rng.choice(pieces) for _ in range(rng.randint(0, 30))) for _ in range(3000)] + ["", " ", "a", "ab"]
+
+
+def test_ngram_matrix_equals_scikit_learn_bit_for_bit(seed_texts, monkeypatch):
+    """The compiled hasher and the pure-Python fallback both give scikit-learn's matrix, storage included."""
+    from winnow import model
+
+    texts = [line for text in seed_texts.values() for line in text.splitlines()] + TRICKY + _ngram_fuzz()
+    texts = [t for t in texts if "\udcff" not in t]
+    for n_features in (2**18, 1000):  # a power of two (masked) and not
+        expected = _sklearn_ngrams(texts, n_features)
+        _assert_same_storage(model.ngram_matrix(texts, n_features), expected)
+        with monkeypatch.context() as patch:
+            patch.setattr(model, "_speedups", None)
+            _assert_same_storage(model.ngram_matrix(texts, n_features), expected)
+
+
+def test_the_compiled_ngram_hasher_is_built():
+    """`pip install` compiles winnow._speedups here (CI has a compiler): fail loudly rather than silently test only
+    the fallback. Set WINNOW_PURE_PYTHON=1 where winnow is installed without a C++ compiler."""
+    import os
+
+    from winnow import model
+
+    if os.environ.get("WINNOW_PURE_PYTHON") == "1":
+        pytest.skip("WINNOW_PURE_PYTHON=1: the scikit-learn fallback is tested instead")
+    assert model._speedups is not None, "winnow._speedups is not built: reinstall with `make setup` (needs g++)"
+
+
+def test_ngram_matrix_with_a_lone_surrogate_behaves_as_scikit_learn():
+    from winnow.model import ngram_matrix
+
+    with pytest.raises(UnicodeEncodeError):
+        _sklearn_ngrams(["ok \udcff"], 2**10)
+    with pytest.raises(UnicodeEncodeError):
+        ngram_matrix(["ok \udcff"], 2**10)
+
+
+def test_ngram_matrix_equals_scikit_learn_on_corpus_pages(corpora):
+    import gzip
+    import json
+
+    from winnow.model import ngram_matrix
+    from winnow.textio import render_html
+
+    texts = []
+    for path in sorted(corpora.glob("*/pages.jsonl.gz")):
+        with gzip.open(path, "rt", encoding="utf-8") as handle:
+            for line in itertools.islice(handle, 30):
+                try:
+                    texts += render_html(json.loads(line)["html"]).splitlines()
+                except ValueError:
+                    continue
+    assert len(texts) > 1000
+    _assert_same_storage(ngram_matrix(texts, 2**18), _sklearn_ngrams(texts, 2**18))
+
+
+def test_compiled_text_counts_equal_the_python_definition(seed_texts):
+    """winnow._speedups.text_counts against features._text_counts_python: fuzzed texts over every class of
+    character the counts look at (cased letters of many scripts, digits of other scripts, astral characters, lone
+    surrogates, stop words in odd cases, the characters stripped at the end)."""
+    from spacy.lang.en.stop_words import STOP_WORDS
+
+    from winnow import _speedups
+    from winnow.features import _text_counts_python
+
+    rng = random.Random(3)
+    stops = sorted(STOP_WORDS)
+    pieces = list("aZ_9 .,!?:|-\"'”’“)]…—\t\u00a0\u3000\udcffé") + [
+        "İ", "ı", "ß", "Σ", "ς", "ǅ", "ﬁ", "𝐀", "٣", "²", "½", "e\u0301", "日本", "😀", "K", "ſ", "...", ". . ."] + [
+        w for w in rng.sample(stops, 40)] + [w.upper() for w in rng.sample(stops, 20)] + [
+        w.title() for w in rng.sample(stops, 20)]
+    texts = ["".join(rng.choice(pieces) for _ in range(rng.randint(0, 25))) for _ in range(4000)]
+    texts += TRICKY + [line for text in seed_texts.values() for line in text.splitlines()]
+    got, expected = _speedups.text_counts(texts, STOP_WORDS), _text_counts_python(texts)
+    assert got.dtype == expected.dtype and got.shape == expected.shape
+    assert np.array_equal(got, expected)
+    assert (expected[:, 6] > 0).sum() > 1000 and (expected[:, 9] > 0).sum() > 30  # the fuzz reaches them

@@ -9,7 +9,7 @@ import pytest
 
 from .conftest import REPO
 
-COPIED = ("Makefile", "pyproject.toml", "constraints.txt", "data/raw", "annotations", "src")
+COPIED = ("Makefile", "pyproject.toml", "setup.py", "constraints.txt", "data/raw", "annotations", "src")
 
 
 @pytest.fixture

@@ -18,6 +18,11 @@ import pandas as pd
 from sklearn.base import BaseEstimator, TransformerMixin
 from spacy.lang.en.stop_words import STOP_WORDS
 
+try:  # compiled text statistics (optional: the Python definition gives the same numbers where it is not built)
+    from winnow import _speedups
+except ImportError:  # pragma: no cover - depends on the install
+    _speedups = None
+
 TABLE_COLUMNS = ("article_id", "block", "index", "text")
 _WORD = re.compile(r"\w+", re.UNICODE)
 _DIGIT = re.compile(r"\d")
@@ -97,10 +102,24 @@ _TEXT_CHUNK = 50_000  # texts per vectorised chunk (bounds the per-character arr
 _BMP = 0x10000
 
 
-def _text_features_chunk(texts: list[str]) -> np.ndarray:
+# Whole-number statistics of each text, from which the text features are computed (see text_counts).
+TEXT_COUNTS = ("chars", "upper", "digit", "other", "words", "word_chars", "stop_words", "capitalised",
+               "ends_sentence_punct", "ends_ellipsis", "ends_colon_or_dash", "starts_upper", "has_quote", "commas")
+_STRIPPED_AT_END = "\"'”’)] "  # closing quotes, brackets and spaces ignored when looking at how a text ends
+
+
+def text_counts(texts: list[str]) -> np.ndarray:
+    """:data:`TEXT_COUNTS` of every text, shape (n, 14): the compiled ``winnow._speedups.text_counts`` where
+    it is built, else :func:`_text_counts_python`, the definition (tests compare the two on every kind of
+    character)."""
+    if _speedups is not None:
+        return _speedups.text_counts(texts, STOP_WORDS)
+    return _text_counts_python(texts)
+
+
+def _text_counts_python(texts: list[str]) -> np.ndarray:
     n = len(texts)
     lengths = np.fromiter(map(len, texts), dtype=np.int64, count=n)
-    n_chars = np.maximum(lengths, 1)
     upper, digit, other = _char_class_counts(texts, lengths).T
     words = [_WORD.findall(text) for text in texts]
     n_words = np.fromiter(map(len, words), dtype=np.int64, count=n)
@@ -113,14 +132,26 @@ def _text_features_chunk(texts: list[str]) -> np.ndarray:
                           n_words)
     capitalised = _sum_per_text(_char_class_counts(["".join(w[0] for w in flat)], np.array([len(flat)]),
                                                    per_char=True)[:, 0], n_words)
-    some = np.maximum(n_words, 1)
-    stripped = [text.rstrip("\"'”’)] ") for text in texts]
+    stripped = [text.rstrip(_STRIPPED_AT_END) for text in texts]
     flags = [
         [s.endswith((".", "!", "?")) for s in stripped],
         [s.endswith(("...", "…")) for s in stripped],
         [s.endswith((":", "-", "|", "—")) for s in stripped],
         [text[:1].isupper() for text in texts],
+        [any(q in text for q in "\"“”") for text in texts],
+        [text.count(",") for text in texts],
     ]
+    return np.column_stack([lengths, upper, digit, other, n_words, word_chars, stops, capitalised,
+                            *(np.array(column, dtype=np.int64) for column in flags)]).reshape(n, len(TEXT_COUNTS))
+
+
+def _text_features_chunk(texts: list[str]) -> np.ndarray:
+    n = len(texts)
+    counts = text_counts(texts)
+    lengths, upper, digit, other, n_words, word_chars, stops, capitalised = counts[:, :8].T
+    n_chars = np.maximum(lengths, 1)
+    some = np.maximum(n_words, 1)
+    flags = counts[:, 8:12].T
     # Exact shortcut: every timestamp holds a digit (``\d`` implies ``str.isdigit``).
     ascii_lowered = _ascii_lowered(texts)
     timestamps = [len(_findall_ignorecase(_TIMESTAMP, text, low)) if has_digit else 0
@@ -136,8 +167,7 @@ def _text_features_chunk(texts: list[str]) -> np.ndarray:
         np.log1p(n_words),
         np.where(n_words > 0, word_chars / some, 0.0),
         np.where(n_words > 0, stops / some, 0.0),
-        *(np.array(column, dtype=np.float64) for column in flags[:3]),
-        np.array(flags[3], dtype=np.float64),
+        *(column.astype(np.float64) for column in flags),
         np.where(n_words > 0, capitalised / some, 0.0),
         upper / n_chars,
         digit / n_chars,
@@ -145,8 +175,8 @@ def _text_features_chunk(texts: list[str]) -> np.ndarray:
         np.array(searches[0], dtype=np.float64),
         np.array(timestamps, dtype=np.float64),
         *(np.array(column, dtype=np.float64) for column in searches[2:]),
-        np.array([any(q in text for q in "\"“”") for text in texts], dtype=np.float64),
-        np.array([text.count(",") for text in texts], dtype=np.float64),
+        counts[:, 12].astype(np.float64),
+        counts[:, 13].astype(np.float64),
         (n_words <= 4).astype(np.float64),
     ]).reshape(n, len(TEXT_FEATURES))
 

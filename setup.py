@@ -1,0 +1,15 @@
+"""Builds the optional compiled hot path (winnow._speedups: n-gram hashing, text statistics); everything else
+is in pyproject.toml.
+
+Where it cannot be compiled (no C++ compiler), winnow installs without it and computes the same features in
+Python (scikit-learn for the n-grams), only slower.
+"""
+
+from Cython.Build import cythonize
+from setuptools import Extension, setup
+
+setup(ext_modules=cythonize(
+    [Extension("winnow._speedups", ["src/winnow/_speedups.pyx"], language="c++", optional=True,
+               extra_compile_args=["-O2"])],
+    compiler_directives={"language_level": 3},
+))

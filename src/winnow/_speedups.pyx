@@ -1,0 +1,386 @@
+# cython: language_level=3, boundscheck=False, wraparound=False, cdivision=True
+"""The compiled hot path of featurisation: exactly the numbers the Python code computes, faster.
+
+``text_counts``: the whole-number statistics behind :func:`winnow.features.text_features` (its Python
+definition is ``features._text_counts_python``).
+
+``ngram_rows``: hashed word and character n-grams of many texts, exactly as scikit-learn's HashingVectorizer
+computes them (the compiled half of :func:`winnow.model.ngram_matrix`, which falls back to scikit-learn where
+this module is not built). For each text (already lower-cased, as the vectorizers' preprocessor does):
+
+* word n-grams: tokens are the maximal runs of word characters (``str.isalnum()`` or ``_``: what the ``\\w``
+  of the default ``token_pattern`` ``(?u)\\b\\w\\w+\\b`` matches) of two or more characters; the n-grams are
+  the tokens, then every pair of neighbouring tokens joined by a space;
+* character n-grams: every whitespace-free word (``str.split()``) padded with a space on each side, and its
+  n-grams of ``min_n`` to ``max_n`` characters (a word shorter than n counted once, as scikit-learn's
+  ``_char_wb_ngrams`` does).
+
+Each n-gram's UTF-8 bytes are hashed with MurmurHash3 (x86, 32 bit, seed 0) and its column is
+``abs(hash) % n_features``, as in ``sklearn.feature_extraction._hashing_fast``; equal columns are counted and
+each part of a row is divided by its L2 norm, as ``sklearn.preprocessing.normalize`` does. A text holding a
+lone surrogate cannot be encoded: the caller then uses scikit-learn (which raises).
+"""
+
+from libc.stdint cimport int32_t, int64_t, uint8_t, uint32_t
+from libc.stdlib cimport free, malloc, realloc
+from libc.math cimport sqrt
+from libcpp.algorithm cimport sort
+from libcpp.string cimport string
+from libcpp.unordered_set cimport unordered_set
+from libcpp.vector cimport vector
+
+import numpy as np
+
+
+cdef inline uint32_t _rotl32(uint32_t x, int r) noexcept nogil:
+    return (x << r) | (x >> (32 - r))
+
+
+cdef int32_t _murmurhash3_32(const uint8_t* data, Py_ssize_t length) noexcept nogil:
+    """MurmurHash3_x86_32 with seed 0, as a signed 32-bit integer (scikit-learn's murmurhash3_bytes_s32)."""
+    cdef uint32_t h1 = 0, k1
+    cdef uint32_t c1 = 0xcc9e2d51U, c2 = 0x1b873593U
+    cdef Py_ssize_t nblocks = length // 4, i
+    for i in range(nblocks):
+        k1 = (<uint32_t>data[4 * i]) | (<uint32_t>data[4 * i + 1] << 8) | (<uint32_t>data[4 * i + 2] << 16) \
+            | (<uint32_t>data[4 * i + 3] << 24)
+        k1 *= c1
+        k1 = _rotl32(k1, 15)
+        k1 *= c2
+        h1 ^= k1
+        h1 = _rotl32(h1, 13)
+        h1 = h1 * 5 + 0xe6546b64U
+    cdef const uint8_t* tail = data + nblocks * 4
+    cdef int rest = length & 3
+    k1 = 0
+    if rest == 3:
+        k1 ^= (<uint32_t>tail[2]) << 16
+    if rest >= 2:
+        k1 ^= (<uint32_t>tail[1]) << 8
+    if rest >= 1:
+        k1 ^= tail[0]
+        k1 *= c1
+        k1 = _rotl32(k1, 15)
+        k1 *= c2
+        h1 ^= k1
+    h1 ^= <uint32_t>length
+    h1 ^= h1 >> 16
+    h1 *= 0x85ebca6bU
+    h1 ^= h1 >> 13
+    h1 *= 0xc2b2ae35U
+    h1 ^= h1 >> 16
+    return <int32_t>h1
+
+
+cdef inline int32_t _column(const uint8_t* data, Py_ssize_t length, Py_ssize_t n_features) noexcept nogil:
+    cdef int32_t h = _murmurhash3_32(data, length)
+    if h == -2147483648:  # abs() is undefined there; scikit-learn's definition of abs(-2**31) % n_features
+        return <int32_t>((2147483647 - (n_features - 1)) % n_features)
+    if n_features & (n_features - 1) == 0:  # a power of two: the remainder is a mask
+        return <int32_t>((h if h >= 0 else -h) & (n_features - 1))
+    return <int32_t>((h if h >= 0 else -h) % n_features)
+
+
+cdef inline int _utf8(uint32_t ch, uint8_t* out) noexcept nogil:
+    """Write the UTF-8 bytes of ``ch``; return how many (-1 for a surrogate, which UTF-8 cannot hold)."""
+    if ch < 0x80:
+        out[0] = <uint8_t>ch
+        return 1
+    if ch < 0x800:
+        out[0] = <uint8_t>(0xC0 | (ch >> 6))
+        out[1] = <uint8_t>(0x80 | (ch & 0x3F))
+        return 2
+    if 0xD800 <= ch <= 0xDFFF:
+        return -1
+    if ch < 0x10000:
+        out[0] = <uint8_t>(0xE0 | (ch >> 12))
+        out[1] = <uint8_t>(0x80 | ((ch >> 6) & 0x3F))
+        out[2] = <uint8_t>(0x80 | (ch & 0x3F))
+        return 3
+    out[0] = <uint8_t>(0xF0 | (ch >> 18))
+    out[1] = <uint8_t>(0x80 | ((ch >> 12) & 0x3F))
+    out[2] = <uint8_t>(0x80 | ((ch >> 6) & 0x3F))
+    out[3] = <uint8_t>(0x80 | (ch & 0x3F))
+    return 4
+
+
+cdef class _Buffer:
+    """A growable byte buffer."""
+    cdef uint8_t* data
+    cdef Py_ssize_t capacity
+
+    def __cinit__(self):
+        self.capacity = 256
+        self.data = <uint8_t*>malloc(self.capacity)
+        if self.data == NULL:
+            raise MemoryError()
+
+    def __dealloc__(self):
+        free(self.data)
+
+    cdef int reserve(self, Py_ssize_t size) except -1:
+        cdef uint8_t* grown
+        if size > self.capacity:
+            grown = <uint8_t*>realloc(self.data, size * 2)
+            if grown == NULL:
+                raise MemoryError()
+            self.data = grown
+            self.capacity = size * 2
+        return 0
+
+
+cdef extern from "Python.h":
+    int PyUnicode_KIND(object text)
+    void* PyUnicode_DATA(object text)
+    Py_UCS4 PyUnicode_READ(int kind, void* data, Py_ssize_t index) nogil
+    bint Py_UNICODE_ISALNUM(Py_UCS4 ch) nogil  # what \w matches in str patterns (with "_")
+    bint Py_UNICODE_ISSPACE(Py_UCS4 ch) nogil  # what str.split() splits on
+
+
+cdef inline bint _is_word(Py_UCS4 ch) noexcept nogil:
+    if ch < 128:
+        return (48 <= ch <= 57) or (65 <= ch <= 90) or (97 <= ch <= 122) or ch == 95  # [0-9A-Za-z_]
+    return Py_UNICODE_ISALNUM(ch)
+
+
+cdef inline bint _is_space(Py_UCS4 ch) noexcept nogil:
+    if ch < 128:
+        return ch == 32 or 9 <= ch <= 13 or 28 <= ch <= 31  # the ASCII characters str.isspace() accepts
+    return Py_UNICODE_ISSPACE(ch)
+
+
+cdef int _word_columns(unicode text, Py_ssize_t n_features, _Buffer buffer, vector[Py_ssize_t]& starts,
+                       vector[int32_t]& out) except -2:
+    """Append the word 1-2-gram columns of one lower-cased text to ``out``; -1 if it cannot be encoded."""
+    cdef Py_ssize_t n = len(text), size = 0, i = 0, j, first, width
+    cdef int kind = PyUnicode_KIND(text), written
+    cdef void* data = PyUnicode_DATA(text)
+    buffer.reserve(4 * n + 8)
+    starts.clear()
+    while i < n:
+        if not _is_word(PyUnicode_READ(kind, data, i)):
+            i += 1
+            continue
+        first = i  # a maximal run of word characters
+        while i < n and _is_word(PyUnicode_READ(kind, data, i)):
+            i += 1
+        if i - first < 2:
+            continue
+        starts.push_back(size)
+        for j in range(first, i):
+            written = _utf8(PyUnicode_READ(kind, data, j), buffer.data + size)
+            if written < 0:
+                return -1
+            size += written
+    starts.push_back(size)
+    for j in range(<Py_ssize_t>starts.size() - 1):
+        out.push_back(_column(buffer.data + starts[j], starts[j + 1] - starts[j], n_features))
+    for j in range(<Py_ssize_t>starts.size() - 2):  # bigrams: "first second"
+        width = starts[j + 2] - starts[j] + 1
+        buffer.reserve(size + width)
+        first = size
+        for i in range(starts[j], starts[j + 1]):
+            buffer.data[first] = buffer.data[i]
+            first += 1
+        buffer.data[first] = 32  # " "
+        first += 1
+        for i in range(starts[j + 1], starts[j + 2]):
+            buffer.data[first] = buffer.data[i]
+            first += 1
+        out.push_back(_column(buffer.data + size, width, n_features))
+    return 0
+
+
+cdef int _char_wb_columns(unicode text, Py_ssize_t n_features, int min_n, int max_n, _Buffer buffer,
+                          vector[Py_ssize_t]& offsets, vector[int32_t]& out) except -2:
+    """Append the padded-word character n-gram columns of one lower-cased text to ``out``; -1 if it cannot be
+    encoded."""
+    cdef Py_ssize_t n = len(text), i = 0, first, length, size, offset, end
+    cdef int kind = PyUnicode_KIND(text), written, gram
+    cdef void* data = PyUnicode_DATA(text)
+    buffer.reserve(4 * n + 8)
+    while i < n:
+        if _is_space(PyUnicode_READ(kind, data, i)):
+            i += 1
+            continue
+        first = i  # a whitespace-free word, padded with a space on each side
+        while i < n and not _is_space(PyUnicode_READ(kind, data, i)):
+            i += 1
+        offsets.clear()
+        offsets.push_back(0)
+        buffer.data[0] = 32
+        size = 1
+        offsets.push_back(size)
+        for offset in range(first, i):
+            written = _utf8(PyUnicode_READ(kind, data, offset), buffer.data + size)
+            if written < 0:
+                return -1
+            size += written
+            offsets.push_back(size)
+        buffer.data[size] = 32
+        size += 1
+        offsets.push_back(size)
+        length = i - first + 2  # characters in the padded word
+        for gram in range(min_n, max_n + 1):
+            offset = 0
+            while True:
+                end = offset + gram if offset + gram < length else length
+                out.push_back(_column(buffer.data + offsets[offset], offsets[end] - offsets[offset], n_features))
+                if offset + gram >= length:
+                    break
+                offset += 1
+            if offset == 0:  # a word shorter than the n-gram is counted once
+                break
+    return 0
+
+
+cdef void _append_normalised(vector[int32_t]& columns, int32_t shift, vector[double]& data,
+                             vector[int32_t]& indices) noexcept:
+    """Count equal columns (sorted), divide the counts by their L2 norm, append them (columns + ``shift``).
+
+    The sum of squared whole counts is exact in any order, and sqrt and division are correctly rounded, so
+    the values equal scikit-learn's ``normalize`` of the summed duplicates bit for bit."""
+    cdef size_t i = 0, j, start = indices.size()
+    cdef double squares = 0.0, count, norm
+    sort(columns.begin(), columns.end())
+    while i < columns.size():
+        j = i
+        while j < columns.size() and columns[j] == columns[i]:
+            j += 1
+        count = <double>(j - i)
+        squares += count * count
+        indices.push_back(columns[i] + shift)
+        data.push_back(count)
+        i = j
+    if squares > 0.0:
+        norm = sqrt(squares)
+        for j in range(start, data.size()):
+            data[j] /= norm
+
+
+def ngram_rows(list texts, Py_ssize_t n_features, int min_n, int max_n):
+    """``(data, indices, indptr)`` of the CSR matrix ``[words | chars]`` of :func:`winnow.model.ngram_matrix`
+    for lower-cased texts: word 1-2-grams in columns ``[0, n_features)``, padded-word character n-grams
+    (``min_n`` to ``max_n``) in ``[n_features, 2 n_features)``, each part L2-normalised; None if a text holds
+    a lone surrogate."""
+    cdef vector[double] data
+    cdef vector[int32_t] indices, words, chars
+    cdef vector[int64_t] indptr
+    cdef vector[Py_ssize_t] scratch
+    cdef _Buffer buffer = _Buffer()
+    cdef unicode text
+    indptr.push_back(0)
+    for text in texts:
+        words.clear()
+        chars.clear()
+        if _word_columns(text, n_features, buffer, scratch, words) < 0:
+            return None
+        if _char_wb_columns(text, n_features, min_n, max_n, buffer, scratch, chars) < 0:
+            return None
+        _append_normalised(words, 0, data, indices)
+        _append_normalised(chars, <int32_t>n_features, data, indices)
+        indptr.push_back(indices.size())
+    out_data = np.empty(data.size(), dtype=np.float64)
+    out_indices = np.empty(indices.size(), dtype=np.int32)
+    out_indptr = np.empty(indptr.size(), dtype=np.int64)
+    cdef double[::1] d = out_data
+    cdef int32_t[::1] ix = out_indices
+    cdef int64_t[::1] ip = out_indptr
+    cdef size_t i
+    for i in range(data.size()):
+        d[i] = data[i]
+        ix[i] = indices[i]
+    for i in range(indptr.size()):
+        ip[i] = indptr[i]
+    return out_data, out_indices, out_indptr
+
+
+cdef extern from "Python.h":
+    bint Py_UNICODE_ISUPPER(Py_UCS4 ch) nogil
+    bint Py_UNICODE_ISDIGIT(Py_UCS4 ch) nogil
+
+
+cdef inline bint _stripped_at_end(Py_UCS4 ch) noexcept nogil:
+    # features._STRIPPED_AT_END: " ' ” ’ ) ] and space
+    return ch == 34 or ch == 39 or ch == 0x201D or ch == 0x2019 or ch == 41 or ch == 93 or ch == 32
+
+
+def text_counts(list texts, stop_words):
+    """``winnow.features.TEXT_COUNTS`` of every text as an int64 array of shape (n, 14): characters; upper-case,
+    digit and other (neither alphanumeric nor space) characters; words (maximal runs of ``\\w``), their
+    characters, how many are stop words once lower-cased, how many start upper-case; whether the text, closing
+    quotes/brackets/spaces stripped, ends in . ! ?, in ... or …, in : - | —; whether it starts upper-case; holds
+    a double quote; how many commas. Character classes are CPython's own (``str.isupper`` and the rest)."""
+    cdef Py_ssize_t n_texts = len(texts), row = 0, n, i, first, last
+    cdef int kind
+    cdef void* data
+    cdef Py_UCS4 ch
+    cdef bint ascii_word
+    cdef unicode text
+    cdef unordered_set[string] ascii_stops
+    cdef string word
+    for stop in stop_words:
+        if isinstance(stop, str) and (<str>stop).isascii():
+            ascii_stops.insert((<str>stop).encode("ascii"))
+    out = np.zeros((n_texts, 14), dtype=np.int64)
+    cdef int64_t[:, ::1] c = out
+    for text in texts:
+        n = len(text)
+        kind = PyUnicode_KIND(text)
+        data = PyUnicode_DATA(text)
+        c[row, 0] = n
+        i = 0
+        while i < n:
+            ch = PyUnicode_READ(kind, data, i)
+            if Py_UNICODE_ISUPPER(ch):
+                c[row, 1] += 1
+            if Py_UNICODE_ISDIGIT(ch):
+                c[row, 2] += 1
+            if not Py_UNICODE_ISALNUM(ch) and not Py_UNICODE_ISSPACE(ch):
+                c[row, 3] += 1
+            if ch == 34 or ch == 0x201C or ch == 0x201D:  # " “ ”
+                c[row, 12] = 1
+            if ch == 44:  # ,
+                c[row, 13] += 1
+            i += 1
+        i = 0
+        while i < n:
+            if not _is_word(PyUnicode_READ(kind, data, i)):
+                i += 1
+                continue
+            first = i
+            ascii_word = True
+            word.clear()
+            while i < n:
+                ch = PyUnicode_READ(kind, data, i)
+                if not _is_word(ch):
+                    break
+                if ch >= 128:
+                    ascii_word = False
+                elif 65 <= ch <= 90:
+                    word.push_back(<char>(<uint32_t>ch + 32))
+                else:
+                    word.push_back(<char><uint32_t>ch)
+                i += 1
+            c[row, 4] += 1
+            c[row, 5] += i - first
+            if Py_UNICODE_ISUPPER(PyUnicode_READ(kind, data, first)):
+                c[row, 7] += 1
+            if ascii_word:
+                if ascii_stops.count(word):
+                    c[row, 6] += 1
+            elif text[first:i].lower() in stop_words:
+                c[row, 6] += 1
+        last = n - 1
+        while last >= 0 and _stripped_at_end(PyUnicode_READ(kind, data, last)):
+            last -= 1
+        if last >= 0:
+            ch = PyUnicode_READ(kind, data, last)
+            c[row, 8] = ch == 46 or ch == 33 or ch == 63  # . ! ?
+            c[row, 9] = ch == 0x2026 or (last >= 2 and ch == 46 and PyUnicode_READ(kind, data, last - 1) == 46
+                                         and PyUnicode_READ(kind, data, last - 2) == 46)  # … or ...
+            c[row, 10] = ch == 58 or ch == 45 or ch == 124 or ch == 0x2014  # : - | —
+        if n > 0:
+            c[row, 11] = Py_UNICODE_ISUPPER(PyUnicode_READ(kind, data, 0))
+        row += 1
+    return out
