@@ -1,5 +1,5 @@
-"""Builds the optional compiled hot path (winnow._speedups: n-gram hashing, text statistics); everything else
-is in pyproject.toml.
+"""Builds the optional compiled hot path (winnow._speedups: n-gram hashing, text statistics, the sentence-boundary
+scan); everything else is in pyproject.toml.
 
 Where it cannot be compiled (no C++ compiler), winnow installs without it and computes the same features in
 Python (scikit-learn for the n-grams), only slower.

@@ -294,3 +294,21 @@ def test_compiled_text_counts_equal_the_python_definition(seed_texts):
     assert got.dtype == expected.dtype and got.shape == expected.shape
     assert np.array_equal(got, expected)
     assert (expected[:, 6] > 0).sum() > 1000 and (expected[:, 9] > 0).sum() > 30  # the fuzz reaches them
+
+
+def test_compiled_chunk_scan_equals_the_python_scan():
+    """segment._Sentencizer: the compiled candidate chunks equal the Python definition on random strings over
+    sentence-final characters of several scripts, every kind of whitespace and astral characters."""
+    from winnow.segment import _sentencizer
+
+    sentencizer = _sentencizer()
+    assert sentencizer.compiled is not None
+    rng = random.Random(4)
+    pieces = list("ab.!?。؟।\t \u00a0\u2003\u2028\x0b\x1c\x1f“”…") + ["𑁇", "𝐀", "Mr.", "3.5", "...", "?!", "  "]
+    texts = ["".join(rng.choice(pieces) for _ in range(rng.randint(0, 40))) for _ in range(5000)]
+    found = 0
+    for text in texts:
+        expected = sentencizer._candidates_python(text)
+        assert sentencizer.compiled.candidates(text) == expected, repr(text)
+        found += len(expected)
+    assert found > 10_000

@@ -4,6 +4,9 @@
 ``text_counts``: the whole-number statistics behind :func:`winnow.features.text_features` (its Python
 definition is ``features._text_counts_python``).
 
+``ChunkFinder``: where sentence boundaries can be, for :mod:`winnow.segment` (its Python definition is
+``_Sentencizer._candidates_python``).
+
 ``ngram_rows``: hashed word and character n-grams of many texts, exactly as scikit-learn's HashingVectorizer
 computes them (the compiled half of :func:`winnow.model.ngram_matrix`, which falls back to scikit-learn where
 this module is not built). For each text (already lower-cased, as the vectorizers' preprocessor does):
@@ -384,3 +387,47 @@ def text_counts(list texts, stop_words):
             c[row, 11] = Py_UNICODE_ISUPPER(PyUnicode_READ(kind, data, 0))
         row += 1
     return out
+
+
+cdef class ChunkFinder:
+    """Finds the whitespace-free chunks of a text that hold a sentence-final character (the compiled half of
+    ``winnow.segment._Sentencizer._candidates``, which defines it): built once from the sentencizer's
+    ``punct_chars`` (single characters)."""
+    cdef bint ascii_final[128]
+    cdef unordered_set[uint32_t] other_final
+
+    def __init__(self, final_chars):
+        cdef int i
+        for i in range(128):
+            self.ascii_final[i] = False
+        for char in final_chars:
+            if len(char) != 1:
+                raise ValueError("sentence-final characters must be single characters")
+            if ord(char) < 128:
+                self.ascii_final[ord(char)] = True
+            else:
+                self.other_final.insert(ord(char))
+
+    cdef inline bint _final(self, Py_UCS4 ch) noexcept:
+        if ch < 128:
+            return self.ascii_final[<uint32_t>ch]
+        return self.other_final.count(<uint32_t>ch) > 0
+
+    def candidates(self, unicode block):
+        """``(start, end)`` of every whitespace-free chunk of ``block`` holding a sentence-final character, in
+        order."""
+        cdef Py_ssize_t n = len(block), i, start, end = -1
+        cdef int kind = PyUnicode_KIND(block)
+        cdef void* data = PyUnicode_DATA(block)
+        out = []
+        for i in range(n):
+            if i < end or not self._final(PyUnicode_READ(kind, data, i)):
+                continue
+            start = i
+            while start > 0 and not _is_space(PyUnicode_READ(kind, data, start - 1)):
+                start -= 1
+            end = i + 1
+            while end < n and not _is_space(PyUnicode_READ(kind, data, end)):
+                end += 1
+            out.append((start, end))
+        return out

@@ -19,6 +19,11 @@ from typing import TypedDict
 
 import numpy as np
 
+try:  # the compiled chunk scan (optional: the Python scan gives the same chunks where it is not built)
+    from winnow import _speedups
+except ImportError:  # pragma: no cover - depends on the install
+    _speedups = None
+
 _BLOCK = re.compile(r"[^\r\n]+")
 
 
@@ -122,6 +127,7 @@ class _Sentencizer:
         self.whitespace = re.compile(r"\s+")
         self.chunk = re.compile(r"\S+")
         self.cache: dict[str, tuple[tuple[int, bool, bool], ...]] = {}
+        self.compiled = _speedups.ChunkFinder(punct_chars) if _speedups is not None else None
 
     def split(self, blocks: list[str]) -> list[list[tuple[int, int]]]:
         """Character spans of the sentences of each block (stripped, non-empty lines)."""
@@ -141,6 +147,11 @@ class _Sentencizer:
         """``(start, end)`` of every whitespace-free chunk holding a sentence-final character, in order: found
         from the final characters (a fast scan) by extending each to its chunk, backwards on the reversed
         block."""
+        if self.compiled is not None:  # the same scan, compiled (tests compare the two)
+            return self.compiled.candidates(block)
+        return self._candidates_python(block)
+
+    def _candidates_python(self, block: str) -> list[tuple[int, int]]:
         chunks: list[tuple[int, int]] = []
         reversed_block, end = "", -1
         for match in self.final_char.finditer(block):
