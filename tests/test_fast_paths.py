@@ -126,8 +126,8 @@ def test_segmentation_equals_spacy_on_random_punctuation_soup():
     _assert_same_spans(texts)
 
 
-def test_segmentation_equals_spacy_on_corpus_pages(corpora):
-    """Every sentence span of 40 real pages per corpus (rendered to dumps) is the one spaCy gives."""
+def _corpus_dumps(corpora, per_corpus: int) -> list[str]:
+    """The first ``per_corpus`` pages of every corpus, rendered to text dumps (pages lxml refuses skipped)."""
     import gzip
     import json
 
@@ -136,11 +136,17 @@ def test_segmentation_equals_spacy_on_corpus_pages(corpora):
     texts = []
     for path in sorted(corpora.glob("*/pages.jsonl.gz")):
         with gzip.open(path, "rt", encoding="utf-8") as handle:
-            for line in itertools.islice(handle, 40):
+            for line in itertools.islice(handle, per_corpus):
                 try:
                     texts.append(render_html(json.loads(line)["html"]))
                 except ValueError:  # a page lxml refuses
                     continue
+    return texts
+
+
+def test_segmentation_equals_spacy_on_corpus_pages(corpora):
+    """Every sentence span of 40 real pages per corpus (rendered to dumps) is the one spaCy gives."""
+    texts = _corpus_dumps(corpora, 40)
     assert len(texts) > 100
     _assert_same_spans(texts)
 
@@ -255,20 +261,9 @@ def test_ngram_matrix_with_a_lone_surrogate_behaves_as_scikit_learn():
 
 
 def test_ngram_matrix_equals_scikit_learn_on_corpus_pages(corpora):
-    import gzip
-    import json
-
     from winnow.model import ngram_matrix
-    from winnow.textio import render_html
 
-    texts = []
-    for path in sorted(corpora.glob("*/pages.jsonl.gz")):
-        with gzip.open(path, "rt", encoding="utf-8") as handle:
-            for line in itertools.islice(handle, 30):
-                try:
-                    texts += render_html(json.loads(line)["html"]).splitlines()
-                except ValueError:
-                    continue
+    texts = [line for dump in _corpus_dumps(corpora, 30) for line in dump.splitlines()]
     assert len(texts) > 1000
     _assert_same_storage(ngram_matrix(texts, 2**18), _sklearn_ngrams(texts, 2**18))
 

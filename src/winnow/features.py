@@ -196,20 +196,18 @@ def search_ignorecase(pattern: re.Pattern, texts: Sequence[str], ascii_lowered: 
 
     On pure-ASCII text, lower-casing and matching case-sensitively is the same (Unicode case folding only
     adds non-ASCII equivalents such as the long s or the Kelvin sign); other texts use the pattern as is.
-    Where the pattern has a prefilter (:data:`_PREFILTERS`), only the ASCII texts it hits are searched.
+    Only the texts the pattern's prefilter (:data:`_PREFILTERS`, required) hits are searched.
     """
     fast = _case_sensitive(pattern)
-    prefilter = _PREFILTERS.get(pattern)
-    if prefilter is None:
-        return [bool(fast.search(low) if low is not None else pattern.search(text))
-                for text, low in zip(texts, ascii_lowered, strict=True)]
+    prefilter = _PREFILTERS[pattern]
     hits = [False] * len(texts)
     ascii_rows = [i for i, low in enumerate(ascii_lowered) if low is not None]
     other_rows = [i for i, low in enumerate(ascii_lowered) if low is None]
     for row in prefiltered_rows(prefilter, [ascii_lowered[i] for i in ascii_rows]):
         hits[ascii_rows[row]] = bool(fast.search(ascii_lowered[ascii_rows[row]]))
     # other texts: fold every character the pattern matches with an ASCII letter to that letter for the prefilter
-    folded = [texts[i].translate(_ascii_folds()) for i in other_rows]
+    folds = _ascii_folds()
+    folded = [texts[i].translate(folds) for i in other_rows]
     for row in prefiltered_rows(prefilter, folded):
         hits[other_rows[row]] = bool(pattern.search(texts[other_rows[row]]))
     return hits

@@ -115,21 +115,18 @@ def ngram_matrix(texts: list[str], n_features: int) -> sparse.csr_matrix:
     C++ compiler exists), else by scikit-learn; both give the same matrix, value for value (tested).
     """
     words, chars = ngram_vectorizers(n_features)
-    compiled = _compiled_ngrams(words, chars, texts) if _speedups is not None else None
+    compiled = _compiled_ngrams(texts, n_features, chars.ngram_range) if _speedups is not None else None
     if compiled is None:
         compiled = sparse.hstack([words.transform(texts), char_wb_transform(chars, texts)], format="csr")
         compiled.sort_indices()  # the same storage as the compiled path, so training sums in the same order
     return compiled
 
 
-def _compiled_ngrams(words: HashingVectorizer, chars: HashingVectorizer, texts: list[str]) -> sparse.csr_matrix | None:
-    """The compiled half of :func:`ngram_matrix` (``winnow._speedups``); None where it cannot stand in."""
-    if words.n_features != chars.n_features or (words.norm, chars.norm) != ("l2", "l2"):
-        return None
-    rows = _speedups.ngram_rows([text.lower() for text in texts], words.n_features, *chars.ngram_range)
-    if rows is None:  # a text UTF-8 cannot encode
-        return None
-    return sparse.csr_matrix(rows, shape=(len(texts), 2 * words.n_features))
+def _compiled_ngrams(texts: list[str], n_features: int, char_range: tuple[int, int]) -> sparse.csr_matrix | None:
+    """The compiled half of :func:`ngram_matrix` (``winnow._speedups``, which hard-codes the other settings of
+    :func:`ngram_vectorizers`: word 1-2-grams, L2 norms); None where a text UTF-8 cannot encode."""
+    rows = _speedups.ngram_rows([text.lower() for text in texts], n_features, *char_range)
+    return None if rows is None else sparse.csr_matrix(rows, shape=(len(texts), 2 * n_features))
 
 
 def char_wb_transform(vectorizer: HashingVectorizer, texts: list[str]) -> sparse.csr_matrix:

@@ -159,8 +159,7 @@ class _Sentencizer:
             if position < end:  # in the chunk found last
                 continue
             reversed_block = reversed_block or block[::-1]
-            start = position + 1 - self.run.match(reversed_block, len(block) - 1 - position).end() \
-                + (len(block) - 1 - position)
+            start = len(block) - self.run.match(reversed_block, len(block) - 1 - position).end()
             end = self.run.match(block, position).end()
             chunks.append((start, end))
         return chunks
