@@ -1,6 +1,6 @@
 import re
 
-from winnow.segment import segment_text
+from winnow.segment import iter_blocks, segment_text
 
 from .conftest import SEED_FILES
 
@@ -78,3 +78,24 @@ def test_seed_files_are_the_shared_seeds_byte_for_byte():
         pytest.skip("../shared/seeds not present")
     for path in SEED_FILES:
         assert path.read_bytes() == (shared / path.name).read_bytes()
+
+
+def test_a_full_chunk_cache_restarts_spacy_and_changes_no_span(seed_texts, monkeypatch):
+    """When the chunk cache fills, the spaCy pipeline is rebuilt (its vocabulary keeps every token it has seen,
+    so memory stays bounded over millions of pages) and sentences stay exactly the same."""
+    from winnow import segment
+
+    builds = []
+
+    def pipeline():
+        builds.append(segment.sentence_pipeline())
+        return builds[-1]
+
+    monkeypatch.setattr(segment._Sentencizer, "CACHE_LIMIT", 20)
+    small = segment._Sentencizer(pipeline)
+    blocks = [block for text in seed_texts.values() for _, block in iter_blocks(text)]
+    expected = segment._sentencizer().split(blocks)
+    assert [small.split([block])[0] for block in blocks] == expected
+    assert len(builds) >= 3  # the first, and a restart each time 20 chunks were exceeded
+    assert len(small.cache) <= 20
+    assert len(small.nlp.vocab) < len(builds[0].vocab)  # the latest vocabulary holds only the latest tokens

@@ -13,11 +13,15 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Iterable, Iterator
+import unicodedata
+from collections.abc import Callable, Iterable, Iterator
 from functools import lru_cache
-from typing import TypedDict
+from typing import TYPE_CHECKING, TypedDict
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from spacy.language import Language
 
 try:  # the compiled chunk scan (optional: the Python scan gives the same chunks where it is not built)
     from winnow import _speedups
@@ -37,13 +41,17 @@ class SentenceRecord(TypedDict):
     text: str
 
 
-@lru_cache(maxsize=1)
 def sentence_pipeline():
-    """spaCy blank English + sentencizer, built once per process."""
+    """spaCy blank English + sentencizer, for segmentation only: its vocabulary computes only the lexeme
+    attribute segmentation reads (IS_PUNCT). spaCy makes every new token a lexeme, and computing all the
+    others (shape, like_num, stop word...) took longer than tokenizing; token boundaries do not depend on them.
+    """
     import spacy
+    from spacy.attrs import IS_PUNCT
 
     nlp = spacy.blank("en")
     nlp.add_pipe("sentencizer")
+    nlp.vocab.lex_attr_getters = {IS_PUNCT: nlp.vocab.lex_attr_getters[IS_PUNCT]}
     return nlp
 
 
@@ -96,7 +104,7 @@ def segment_many(articles: Iterable[tuple[str, str]]) -> Iterator[list[SentenceR
 
 @lru_cache(maxsize=1)
 def _sentencizer() -> _Sentencizer:
-    return _Sentencizer(sentence_pipeline())
+    return _Sentencizer(sentence_pipeline)
 
 
 class _Sentencizer:
@@ -114,8 +122,12 @@ class _Sentencizer:
 
     CACHE_LIMIT = 200_000  # distinct chunks kept (the cache only saves time: results never depend on it)
 
-    def __init__(self, nlp):
-        self.nlp = nlp
+    def __init__(self, pipeline: Callable[[], Language]):
+        """``pipeline`` builds the spaCy pipeline: it is built afresh whenever the chunk cache is cleared, as
+        spaCy's vocabulary and tokenizer cache keep every token ever seen (memory would grow without bound over
+        millions of pages)."""
+        self.pipeline = pipeline
+        self.nlp = nlp = pipeline()
         punct_chars = nlp.get_pipe("sentencizer").punct_chars
         self.final_orths = np.array(sorted(nlp.vocab.strings.add(char) for char in punct_chars), dtype=np.uint64)
         if not punct_chars or any(len(char) != 1 for char in punct_chars):
@@ -137,7 +149,7 @@ class _Sentencizer:
             for start, end in chunks:
                 needed.add(block[start:end])
                 follower = self.follower.match(block, end)
-                if follower:
+                if follower and _may_start_punctuation(follower.group(1)):
                     needed.add(follower.group(1))
         self._tokenize([chunk for chunk in needed if chunk not in self.cache])
         return [self._spans(block, matches) if matches else [(0, len(block))]
@@ -169,6 +181,7 @@ class _Sentencizer:
             return
         if len(self.cache) + len(chunks) > self.CACHE_LIMIT:
             self.cache.clear()
+            self.nlp = self.pipeline()
         chunks.sort()  # one call per set of chunks, in a fixed order
         doc = self.nlp.tokenizer(" ".join(chunks))
         idx, orth, punct = doc.to_array(["IDX", "ORTH", "IS_PUNCT"]).T
@@ -189,6 +202,7 @@ class _Sentencizer:
 
     def _spans(self, block: str, candidates: list[tuple[int, int]]) -> list[tuple[int, int]]:
         starts, position = [0], 0
+        candidate_starts = {start for start, _ in candidates}
         for start, end in candidates:
             if start < position:  # already read as the chunk after a sentence-final one
                 continue
@@ -200,7 +214,11 @@ class _Sentencizer:
                     starts.append(gap.start())
                     break
                 chunk = self.chunk.match(block, gap.end())
-                seen_final = self._advance(chunk.group(), chunk.start(), True, starts)
+                if chunk.start() in candidate_starts or _may_start_punctuation(chunk.group()):
+                    seen_final = self._advance(chunk.group(), chunk.start(), True, starts)
+                else:  # its first token is not punctuation, and none of its tokens is sentence-final
+                    starts.append(chunk.start())
+                    seen_final = False
                 position = chunk.end()
         return _trimmed(block, starts)
 
@@ -214,6 +232,14 @@ class _Sentencizer:
             elif final:
                 seen_final = True
         return seen_final
+
+
+def _may_start_punctuation(chunk: str) -> bool:
+    """Whether the first token of a whitespace-free chunk can be punctuation: spaCy's IS_PUNCT holds only for a
+    token of punctuation characters (Unicode category P*), and the first token starts with the chunk's first
+    character. A chunk after a sentence-final token that cannot (and holds no sentence-final character) starts
+    the next sentence without being tokenized."""
+    return unicodedata.category(chunk[0]).startswith("P")
 
 
 def _trimmed(block: str, starts: list[int]) -> list[tuple[int, int]]:
