@@ -307,3 +307,137 @@ def test_compiled_chunk_scan_equals_the_python_scan():
         assert sentencizer.compiled.candidates(text) == expected, repr(text)
         found += len(expected)
     assert found > 10_000
+
+
+def _with_ties_and_specials(booster, X, rng):
+    """Rows of X, then copies with values set exactly at the booster's split thresholds (ties: ``<=`` goes left)
+    and with NaN, +inf and -inf in random places."""
+    nodes = np.concatenate([p.nodes for (p,) in booster._predictors])
+    split = nodes[nodes["is_leaf"] == 0]
+    ties = X[rng.integers(0, len(X), len(split))].copy()
+    ties[np.arange(len(split)), split["feature_idx"]] = split["num_threshold"]
+    specials = []
+    for value in (np.nan, np.inf, -np.inf):
+        rows = X[rng.integers(0, len(X), 500)].copy()
+        rows[rng.random(rows.shape) < 0.1] = value
+        specials.append(rows)
+    mixed = X[rng.integers(0, len(X), 500)].copy()
+    mask = rng.random(mixed.shape) < 0.3
+    mixed[mask] = rng.choice([np.nan, np.inf, -np.inf, 0.0, -0.0], mask.sum())
+    return np.ascontiguousarray(np.vstack([X, ties, *specials, mixed]))
+
+
+def _assert_boosting_bit_identical(booster, X):
+    from winnow.model import _compiled_trees, boosted_p_content
+
+    assert _compiled_trees(booster, X) is not None  # the kernel, not the fallback, is under test
+    got, expected = boosted_p_content(booster, X), booster.predict_proba(X)[:, 1]
+    assert got.dtype == np.float64 and got.shape == expected.shape
+    assert np.array_equal(got, expected)  # bit for bit, not allclose
+    assert np.array_equal(_compiled_trees(booster, X).raw_predict(X), booster._raw_predict(X)[:, 0])
+
+
+def _random_booster(seed: int = 0, **params):
+    """A small booster on random data where missing values matter both ways (missing at random, missing meaning
+    class 1, missing meaning class 0) and features take few distinct values (splits on NaN: +inf thresholds)."""
+    from sklearn.ensemble import HistGradientBoostingClassifier
+
+    rng = np.random.default_rng(seed)
+    n = 3000
+    X = np.column_stack([rng.integers(0, 8, n).astype(float), rng.normal(size=n), rng.normal(size=n),
+                         rng.integers(0, 3, n).astype(float)])
+    y = ((X[:, 0] > 3) ^ (X[:, 1] > 0.3) ^ (rng.random(n) < 0.1)).astype(int)
+    X[rng.random(n) < 0.2, 1] = np.nan
+    X[(y == 1) & (rng.random(n) < 0.5), 2] = np.nan
+    X[(y == 0) & (rng.random(n) < 0.3), 3] = np.nan
+    params = {"max_iter": 40, "max_leaf_nodes": 15, "early_stopping": False, "random_state": seed} | params
+    return HistGradientBoostingClassifier(**params).fit(X, y), X, y
+
+
+def test_compiled_boosting_equals_scikit_learn_on_random_data_with_nan_ties_and_inf():
+    booster, X, y = _random_booster()
+    nodes = np.concatenate([p.nodes for (p,) in booster._predictors])
+    split = nodes[nodes["is_leaf"] == 0]
+    # the data reach every case: missing values going left and right, splits on NaN (+inf threshold)
+    assert set(split["missing_go_to_left"]) == {0, 1} and np.isinf(split["num_threshold"]).any()
+    rows = _with_ties_and_specials(booster, X, np.random.default_rng(1))
+    assert np.isnan(rows).any(axis=1).mean() < 0.9  # rows with and without NaN (the kernel has a path for each)
+    _assert_boosting_bit_identical(booster, rows)
+    for block in (1, 15, 16, 17, 33):  # whole and partial groups of rows
+        _assert_boosting_bit_identical(booster, rows[:block])
+    booster.set_params(max_iter=25).fit(X, y)  # refit: the cached trees of the old fit must not be used
+    _assert_boosting_bit_identical(booster, rows)
+
+
+def _real_model():
+    from .conftest import REPO
+
+    path = REPO / "train" / "model.skops"
+    if not path.is_file():
+        pytest.skip("train/model.skops not built (make train)")
+    from winnow.model import load_model
+
+    return load_model(path).classifier
+
+
+def _assert_real_model_bit_identical(texts: dict[str, str], monkeypatch, min_rows: int) -> None:
+    """The trained model's boosters (every pass) on the feature rows of ``texts`` (id -> page dump), on the same
+    rows with values exactly at their thresholds, NaN and infinities; and the classifier's probabilities with and
+    without the compiled module."""
+    from winnow import model
+    from winnow.features import sentence_table
+
+    classifier = _real_model()
+    features = classifier.featurize(sentence_table(list(segment_many(sorted(texts.items())))))
+    seen = []  # (booster, its input) of every pass
+    real = model.boosted_p_content
+    with monkeypatch.context() as patch:
+        patch.setattr(model, "boosted_p_content", lambda booster, X: seen.append((booster, X)) or real(booster, X))
+        compiled = classifier.predict_proba_features(features)
+    assert len(seen) == len(classifier.passes_) and len(seen[0][1]) >= min_rows
+    rng = np.random.default_rng(2)
+    for booster, X in seen:
+        _assert_boosting_bit_identical(booster, X)
+        _assert_boosting_bit_identical(booster, _with_ties_and_specials(booster, X, rng))
+    with monkeypatch.context() as patch:
+        patch.setattr(model, "_speedups", None)
+        assert np.array_equal(classifier.predict_proba_features(features), compiled)
+
+
+def test_compiled_boosting_equals_scikit_learn_on_the_real_model(seed_texts, monkeypatch):
+    _assert_real_model_bit_identical(seed_texts, monkeypatch, min_rows=100)
+
+
+def test_compiled_boosting_equals_scikit_learn_on_corpus_pages(corpora, monkeypatch):
+    """As above on 10 real pages per benchmark corpus (thousands of rows)."""
+    texts = {f"page{i}": text for i, text in enumerate(_corpus_dumps(corpora, 10))}
+    _assert_real_model_bit_identical(texts, monkeypatch, min_rows=2000)
+
+
+def test_boosting_falls_back_to_scikit_learn(monkeypatch):
+    """scikit-learn predicts (and the result is its own) without the compiled module, and for what the kernel does
+    not handle: categorical features, multiclass, other dtypes, empty input."""
+    from sklearn.ensemble import HistGradientBoostingClassifier
+
+    from winnow import model
+    from winnow.model import _compiled_trees, boosted_p_content
+
+    booster, X, y = _random_booster()
+    with monkeypatch.context() as patch:
+        patch.setattr(model, "_speedups", None)
+        assert _compiled_trees(booster, X) is None
+        assert np.array_equal(boosted_p_content(booster, X), booster.predict_proba(X)[:, 1])
+    categorical = np.column_stack([X[:, :3], np.nan_to_num(X[:, 3], nan=2.0)])
+    cat_booster = HistGradientBoostingClassifier(max_iter=10, categorical_features=[3], early_stopping=False,
+                                                 random_state=0).fit(categorical, y)
+    assert any(p.nodes["is_categorical"].any() for (p,) in cat_booster._predictors)
+    assert _compiled_trees(cat_booster, categorical) is None
+    assert np.array_equal(boosted_p_content(cat_booster, categorical), cat_booster.predict_proba(categorical)[:, 1])
+    multi = HistGradientBoostingClassifier(max_iter=5, early_stopping=False, random_state=0).fit(X, y + (X[:, 0] > 5))
+    assert _compiled_trees(multi, X) is None
+    single = X.astype(np.float32)
+    assert _compiled_trees(booster, single) is None
+    assert np.array_equal(boosted_p_content(booster, single), booster.predict_proba(single)[:, 1])
+    assert _compiled_trees(booster, X[:0]) is None
+    with pytest.raises(ValueError):  # the wrong width: scikit-learn's error
+        boosted_p_content(booster, X[:, :3])

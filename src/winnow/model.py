@@ -19,6 +19,7 @@ import hashlib
 import itertools
 import json
 import threading
+import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -174,6 +175,64 @@ _WORD_NGRAMS: dict[str, _WordNgrams] = {}  # per vectorizer configuration
 _WORD_NGRAMS_LOCK = threading.Lock()
 
 
+def boosted_p_content(booster: HistGradientBoostingClassifier, X: np.ndarray) -> np.ndarray:
+    """``booster.predict_proba(X)[:, 1]``, equal bit for bit (tested), several times faster where the compiled
+    ``winnow._speedups.TreeEnsemble`` is built and supports the booster and X (else scikit-learn computes it).
+
+    The kernel sums the raw prediction as scikit-learn does (baseline, then each tree's leaf in order); the
+    booster's own loss turns it into probabilities.
+    """
+    trees = _compiled_trees(booster, X)
+    if trees is None:
+        return booster.predict_proba(X)[:, 1]
+    return booster._loss.predict_proba(trees.raw_predict(np.ascontiguousarray(X)))[:, 1]
+
+
+def _compiled_trees(booster: HistGradientBoostingClassifier, X: Any) -> Any:
+    """The booster's trees flattened for ``_speedups.TreeEnsemble`` (built once per booster and kept while it
+    lives, outside it: a saved model never holds them); None where scikit-learn must predict: no compiled module,
+    not a fitted binary booster on numeric features, X not a float64 matrix of its width, or no rows."""
+    if (_speedups is None or type(booster) is not HistGradientBoostingClassifier or not isinstance(X, np.ndarray)
+            or X.dtype != np.float64 or X.ndim != 2 or X.shape[0] == 0 or getattr(booster, "_in_fit", False)
+            or getattr(booster, "n_trees_per_iteration_", None) != 1
+            or X.shape[1] != getattr(booster, "n_features_in_", None) or hasattr(booster, "feature_names_in_")
+            or booster.is_categorical_ is not None or booster._preprocessor is not None):
+        return None
+    predictors, baseline = booster._predictors, booster._baseline_prediction
+    with _TREES_LOCK:
+        cached = _TREES.get(booster)
+        if cached is not None and cached[0] is predictors and cached[1] == len(predictors) and cached[2] is baseline:
+            return cached[3]
+    trees = _flatten_trees(predictors, baseline, X.shape[1])
+    with _TREES_LOCK:
+        _TREES[booster] = (predictors, len(predictors), baseline, trees)
+    return trees
+
+
+def _flatten_trees(predictors: list, baseline: np.ndarray, n_features: int) -> Any:
+    """``_speedups.TreeEnsemble`` of a booster's trees; None where it holds a categorical split or the kernel
+    refuses it."""
+    if baseline.shape != (1, 1) or baseline.dtype != np.float64 or any(len(trees) != 1 for trees in predictors):
+        return None
+    arrays = []
+    for (predictor,) in predictors:
+        nodes = predictor.nodes
+        if nodes["is_categorical"].any():
+            return None
+        arrays.append(tuple(nodes[name] for name in ("feature_idx", "num_threshold", "missing_go_to_left", "left",
+                                                     "right", "is_leaf", "value")))
+    try:
+        return _speedups.TreeEnsemble(arrays, float(baseline[0, 0]), n_features)
+    except ValueError:
+        return None
+
+
+# booster -> (its _predictors list and length, its baseline, the compiled trees or None); weak, so a booster
+# that goes away takes its trees with it
+_TREES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+_TREES_LOCK = threading.Lock()
+
+
 class SentenceClassifier(ClassifierMixin, BaseEstimator):
     """Stacked content/boilerplate classifier over a sentence table (see module docstring)."""
 
@@ -284,7 +343,7 @@ class SentenceClassifier(ClassifierMixin, BaseEstimator):
                                                   features.meta))
             p = np.zeros(len(features))
             for pass_no, booster in enumerate(self.passes_):
-                p = booster.predict_proba(np.hstack(inputs))[:, 1]
+                p = boosted_p_content(booster, np.hstack(inputs))
                 if pass_no < len(self.passes_) - 1:
                     inputs.append(probability_context(p, features.meta))
         return np.column_stack([1 - p, p])
