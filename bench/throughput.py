@@ -215,7 +215,7 @@ def run_stages(work: Path, model_path: str) -> dict:
         with stage("n-gram model (SGD) and its context"):
             p_ngram = probability_context(classifier.ngram_model_.predict_proba(ngrams)[:, 1], meta)
         with stage("gradient boosting"), threadpool_limits(limits=1, user_api="openmp"):
-            p = boosted_p_content(classifier.passes_[0], np.hstack([classifier._dense(features), p_ngram]))
+            p = boosted_p_content(classifier.passes_[0], np.hstack([*classifier._dense_parts(features), p_ngram]))
         with stage("join kept sentences"):
             per_page = np.split(p, np.cumsum([len(records) for records in sentences])[:-1])
             for (_, text), records, probs in zip(items, sentences, per_page, strict=True):

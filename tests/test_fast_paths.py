@@ -3,6 +3,7 @@
 import itertools
 import random
 import re
+import string
 from functools import lru_cache
 
 import numpy as np
@@ -165,40 +166,67 @@ def test_char_wb_transform_equals_the_vectorizer(seed_texts):
         assert abs(fast - expected).max() < 1e-12
 
 
-def test_prefiltered_keyword_searches_equal_the_patterns():
+@pytest.mark.parametrize("compiled", [True, False], ids=["compiled-scan", "python-scan"])
+def test_prefiltered_keyword_searches_equal_the_patterns(compiled, monkeypatch):
     """The literal prefilters skip only texts a pattern cannot match: fuzzed texts built from every keyword,
     in every case, with the characters IGNORECASE equates with ASCII letters (Kelvin sign, long s, dotted and
-    dotless i) and the separators the prefilter joins texts with."""
-    from winnow.features import (
-        _COMMENT_MARKER,
-        _PREFILTERS,
-        _SOURCE_PREFILTER,
-        _ascii_lowered,
-        search_ignorecase,
-        search_prefiltered,
-    )
+    dotless i), characters whose lower case is longer (the dotted I) and the newlines FoldedTexts joins with."""
+    from winnow import features
+    from winnow.features import _PREFILTER_LITERALS, FoldedTexts
 
+    if not compiled:
+        monkeypatch.setattr(features, "_speedups", None)
     rng = random.Random(1)
-    words = re.findall(r"[a-z]+(?: [a-z]+)?", " ".join(p.pattern for p in _PREFILTERS.values()))
-    words += ["sign up", "log in", "ap photo", "comments are closed", "leave a reply", "anna says:", "said on"]
-    pieces = words + [w.upper() for w in words] + [w.title() for w in words] + list("  .-…:|©\t\n\u00a0") + [
+    words = [literal for literals in _PREFILTER_LITERALS.values() for literal in literals if literal.isalpha()]
+    words += ["sign up", "log in", "ap photo", "comments are closed", "leave a reply", "anna says:", "said on",
+              "donations", "tags", "topics", "apps", "http://", "www.x", "a.com", "b.co.uk", "@x", "#x"]
+    pieces = words + [w.upper() for w in words] + [w.title() for w in words] + list("  .-…:|©@#\t\n\u00a0") + [
         "K", "ſ", "İ", "ı", "’", "12", " - ", "...", "Reply", "x", "é"]
     texts = ["".join(rng.choice(pieces) for _ in range(rng.randint(0, 8))) for _ in range(4000)]
-    texts += [text.replace(c, k) for text in texts[:500] for c, k in (("s", "ſ"), ("k", "K"), ("i", "ı"))]
-    lowered = _ascii_lowered(texts)
-    for pattern in [*_PREFILTERS, _COMMENT_MARKER]:
+    texts += [text.replace(c, k) for text in texts[:500] for c, k in (("s", "ſ"), ("k", "K"), ("i", "ı"), ("i", "İ"))]
+    folded = FoldedTexts(texts)
+    for pattern in _PREFILTER_LITERALS:
         expected = [bool(pattern.search(t)) for t in texts]
-        assert search_ignorecase(pattern, texts, lowered) == expected, pattern.pattern
-        assert 200 < sum(expected) < len(texts) - 200  # the fuzz both hits and misses every pattern
-    expected = [bool(_SOURCE_STAMP.search(t)) for t in texts]
-    assert search_prefiltered(_SOURCE_STAMP, _SOURCE_PREFILTER, texts) == expected
-    assert 200 < sum(expected) < len(texts) - 200
+        assert folded.search(pattern) == expected, pattern.pattern
+        assert 200 < sum(expected) < len(texts) - 200, pattern.pattern  # the fuzz both hits and misses it
+        for row in range(0, len(texts), 97):  # one text alone, and the texts around it, give the same answers
+            assert FoldedTexts(texts[row:row + 3]).search(pattern) == expected[row:row + 3]
 
 
-def test_no_character_beyond_the_bmp_folds_to_an_ascii_letter():
-    """The prefilters' case folding (features._ascii_folds) scans only code points below U+10000."""
+def test_compiled_literal_scan_equals_str_find(seed_texts):
+    """winnow._speedups.literal_rows against FoldedTexts.rows_holding (one str.find per literal): every prefilter
+    set at once, on seed sentences and on fuzz built from literal pieces, overlapping and cut across texts,
+    with non-ASCII and astral characters."""
+    from winnow import _speedups
+    from winnow.features import _PREFILTER_LITERALS, FoldedTexts
+
+    sets = [*_PREFILTER_LITERALS.values(), ("xé", "éx", "\U0001f600a", "a")]
+    rng = random.Random(3)
+    pieces = [literal for literals in sets for literal in literals] + [lit[:-1] for lit in sets[0]] + list(
+        "\n x.-é©…\U0001f600") + ["said o", "n", "ap", "p"]
+    fuzz = ["".join(rng.choice(pieces) for _ in range(rng.randint(0, 7))) for _ in range(3000)]
+    sentences = [record["text"] for text in seed_texts.values() for record in segment_text("s", text)]
+    for texts in (fuzz, sentences, fuzz[:1], [""], ["", ""], []):
+        folded = FoldedTexts(texts)
+        assert _speedups.literal_rows(folded.folded, folded.ends, sets) == [folded.rows_holding(s) for s in sets]
+    hits = _speedups.literal_rows(FoldedTexts(fuzz).folded, FoldedTexts(fuzz).ends, sets)
+    assert all(300 < len(rows) < len(fuzz) - 300 for rows in hits[:-1])  # the fuzz both hits and misses
+    with pytest.raises(ValueError, match="non-empty"):
+        _speedups.literal_rows("abc", np.array([4]), [("a", "")])
+
+
+def test_the_case_folding_table_is_complete():
+    """Every character IGNORECASE equates with an ASCII letter is turned into it by FoldedTexts' folding, and
+    only characters it replaces change length under ``str.lower``, so positions in the folded text are those of
+    the texts."""
+    from winnow.features import _FOLD_TO_ASCII
+
     letter = re.compile("[a-z]", re.IGNORECASE)
-    assert not [cp for cp in range(0x10000, 0x110000) if letter.fullmatch(chr(cp))]
+    for char in map(chr, range(0x110000)):
+        if letter.fullmatch(char):
+            assert _FOLD_TO_ASCII.get(char, char).lower() in string.ascii_lowercase, hex(ord(char))
+        if len(char.lower()) != 1:
+            assert char in _FOLD_TO_ASCII, hex(ord(char))
 
 
 def _sklearn_ngrams(texts, n_features):

@@ -8,8 +8,9 @@ so they compose in pipelines and persist with skops.
 
 from __future__ import annotations
 
+import bisect
+import itertools
 import re
-import string
 from collections.abc import Iterable, Sequence
 from functools import lru_cache
 
@@ -42,18 +43,16 @@ _META = re.compile(r"\b(?:updated|published|posted|copyright|all rights reserved
 _CAPTION = re.compile(r"\b(?:image|photo|picture|gallery|getty|reuters|ap photo|afp|credit)\b", re.I)
 
 
-def _literals(*literals: str) -> re.Pattern:
-    return re.compile("|".join(map(re.escape, literals)))
-
-
-# Prefilters (see prefiltered_rows): every match of the pattern holds one of these, on lower-cased text.
-_PREFILTERS: dict[re.Pattern, re.Pattern] = {
-    _PROMO: _literals("subscribe", "newsletter", "sign up", "donat", "support", "follow us", "share", "cookie",
-                      "advert", "click", "read more", "log", "register", "download", "app"),
-    _META: _literals("updated", "published", "posted", "copyright", "all rights reserved", "tag", "topic", "©"),
-    _CAPTION: _literals("image", "photo", "picture", "gallery", "getty", "reuters", "afp", "credit"),
+# Literal prefilters (see FoldedTexts): every match of a pattern holds one of its literals once the text is
+# folded by FoldedTexts, so only the texts holding one are searched with the pattern.
+_PREFILTER_LITERALS: dict[re.Pattern, tuple[str, ...]] = {
+    _PROMO: ("subscribe", "newsletter", "sign up", "donat", "support us", "support now", "follow us", "share",
+             "cookie", "advert", "click", "read more", "login", "log in", "register", "download", "app"),
+    _META: ("updated", "published", "posted", "copyright", "all rights reserved", "tag", "topic", "©"),
+    _CAPTION: ("image", "photo", "picture", "gallery", "getty", "reuters", "afp", "credit"),
+    _SOURCE_STAMP: ("-", "...", "…"),
+    _URLISH: ("http", "www.", ".com", ".co.uk", "@", "#", "|"),
 }
-_SOURCE_PREFILTER = re.compile(r"\s-|\.\.\.|…")
 
 TEXT_FEATURES = (
     "log_chars", "log_words", "mean_word_len", "stop_density", "ends_sentence_punct", "ends_ellipsis",
@@ -76,7 +75,14 @@ def sentence_table(articles: Iterable[Sequence[dict]]) -> pd.DataFrame:
     rows = [record for article in articles for record in sorted(article, key=lambda r: r["index"])]
     if not rows:
         return pd.DataFrame({column: pd.Series(dtype=object) for column in TABLE_COLUMNS})
-    return pd.DataFrame.from_records(rows)
+    columns = dict.fromkeys(itertools.chain.from_iterable(rows))  # every key, in order of first appearance
+    return pd.DataFrame({column: _column([row.get(column) for row in rows]) for column in columns}, copy=False)
+
+
+def _column(values: list) -> pd.Series:
+    """A column of Python strings stays an object column: pandas' default Arrow strings are built and read
+    back one Python string at a time, which cost more than every feature of the page put together."""
+    return pd.Series(values, dtype=object if isinstance(values[0], str) else None)
 
 
 def text_features(texts: Sequence[str]) -> np.ndarray:
@@ -153,15 +159,12 @@ def _text_features_chunk(texts: list[str]) -> np.ndarray:
     some = np.maximum(n_words, 1)
     flags = counts[:, 8:12].T
     # Exact shortcut: every timestamp holds a digit (``\d`` implies ``str.isdigit``).
-    ascii_lowered = _ascii_lowered(texts)
+    ascii_lowered = [text.lower() if text.isascii() else None for text in texts]
     timestamps = [len(_findall_ignorecase(_TIMESTAMP, text, low)) if has_digit else 0
                   for text, low, has_digit in zip(texts, ascii_lowered, (digit > 0).tolist(), strict=True)]
-    searches = [
-        [bool(_URLISH.search(text)) for text in texts],
-        [count > 0 for count in timestamps],
-        search_prefiltered(_SOURCE_STAMP, _SOURCE_PREFILTER, texts),
-        *(search_ignorecase(pattern, texts, ascii_lowered) for pattern in (_PROMO, _META, _CAPTION)),
-    ]
+    folded = FoldedTexts(texts)
+    searches = [folded.search(_URLISH), [count > 0 for count in timestamps],
+                *(folded.search(pattern) for pattern in (_SOURCE_STAMP, _PROMO, _META, _CAPTION))]
     return np.column_stack([
         np.log1p(lengths),
         np.log1p(n_words),
@@ -181,70 +184,73 @@ def _text_features_chunk(texts: list[str]) -> np.ndarray:
     ]).reshape(n, len(TEXT_FEATURES))
 
 
-def _ascii_lowered(texts: Sequence[str]) -> list[str | None]:
-    """Each text lower-cased if it is pure ASCII, else None."""
-    return [text.lower() if text.isascii() else None for text in texts]
-
-
 @lru_cache(maxsize=16)
 def _case_sensitive(pattern: re.Pattern) -> re.Pattern:
     return re.compile(pattern.pattern, pattern.flags & ~re.IGNORECASE)
 
 
-def search_ignorecase(pattern: re.Pattern, texts: Sequence[str], ascii_lowered: Sequence[str | None]) -> list[bool]:
-    """``bool(pattern.search(text))`` for an IGNORECASE pattern with lower-case literals, many times faster.
+# The characters IGNORECASE equates with an ASCII letter that ``str.lower`` does not turn into that letter (the
+# dotted capital I lowers to two characters); a test checks the list is complete.
+_FOLD_TO_ASCII = {"\u0130": "i", "\u0131": "i", "\u017f": "s", "\u212a": "k"}
 
-    On pure-ASCII text, lower-casing and matching case-sensitively is the same (Unicode case folding only
-    adds non-ASCII equivalents such as the long s or the Kelvin sign); other texts use the pattern as is.
-    Only the texts the pattern's prefilter (:data:`_PREFILTERS`, required) hits are searched.
+
+class FoldedTexts:
+    """Many texts searched for literal-prefiltered patterns (:data:`_PREFILTER_LITERALS`), many times faster
+    than running each pattern on each text.
+
+    The texts are joined by newlines and case-folded once (:data:`_FOLD_TO_ASCII`, then ``str.lower``; every
+    character keeps its position). The literals of every pattern are found in one compiled scan of the folded
+    text (``winnow._speedups.literal_rows``; where it is not built, with ``str.find``, one literal at a time:
+    either way not the regex engine's position-by-position scan), and only the texts holding one are searched
+    with the pattern. Results equal ``bool(pattern.search(text))`` for every text (a fuzz test checks every
+    pattern, both ways).
     """
-    fast = _case_sensitive(pattern)
-    prefilter = _PREFILTERS[pattern]
-    hits = [False] * len(texts)
-    ascii_rows = [i for i, low in enumerate(ascii_lowered) if low is not None]
-    other_rows = [i for i, low in enumerate(ascii_lowered) if low is None]
-    for row in prefiltered_rows(prefilter, [ascii_lowered[i] for i in ascii_rows]):
-        hits[ascii_rows[row]] = bool(fast.search(ascii_lowered[ascii_rows[row]]))
-    # other texts: fold every character the pattern matches with an ASCII letter to that letter for the prefilter
-    folds = _ascii_folds()
-    folded = [texts[i].translate(folds) for i in other_rows]
-    for row in prefiltered_rows(prefilter, folded):
-        hits[other_rows[row]] = bool(pattern.search(texts[other_rows[row]]))
-    return hits
 
+    def __init__(self, texts: Sequence[str]):
+        self.texts = list(texts)
+        joined = "\n".join(self.texts)
+        if not joined.isascii():
+            for char, letter in _FOLD_TO_ASCII.items():
+                joined = joined.replace(char, letter)
+        self.folded = joined.lower()
+        lengths = np.fromiter(map(len, self.texts), dtype=np.int64, count=len(self.texts)) + 1
+        self.ends = np.cumsum(lengths)  # one past each text's separator
+        self._candidates: dict[re.Pattern, list[int]] | None = None
 
-@lru_cache(maxsize=1)
-def _ascii_folds() -> dict[int, str]:
-    """Every character that IGNORECASE matching equates with an ASCII letter (A, the Kelvin sign, the long s,
-    the dotless i...), mapped to the lower-case letter; all of them lie below U+10000 (a test checks)."""
-    letter = re.compile("[a-z]", re.IGNORECASE)
-    found = [chr(cp) for cp in range(_BMP) if letter.fullmatch(chr(cp))]
-    return {ord(char): next(x for x in string.ascii_lowercase if re.fullmatch(x, char, re.IGNORECASE))
-            for char in found}
+    def candidates(self, pattern: re.Pattern) -> list[int]:
+        """The rows holding one of ``pattern``'s prefilter literals: for every pattern at once, in one compiled
+        scan (``winnow._speedups.literal_rows``) where it is built, else :meth:`rows_holding`."""
+        if _speedups is None:
+            return self.rows_holding(_PREFILTER_LITERALS[pattern])
+        if self._candidates is None:
+            rows = _speedups.literal_rows(self.folded, self.ends, list(_PREFILTER_LITERALS.values()))
+            self._candidates = dict(zip(_PREFILTER_LITERALS, rows, strict=True))
+        return self._candidates[pattern]
 
+    def rows_holding(self, literals: Iterable[str]) -> list[int]:
+        """The rows whose folded text holds one of ``literals`` (lower case, no newline), in order."""
+        ends = self.ends.tolist()
+        rows: set[int] = set()
+        for literal in literals:
+            found = self.folded.find(literal)
+            while found >= 0:
+                row = bisect.bisect_right(ends, found)
+                rows.add(row)  # the rest of this text cannot add anything: go on from the next one
+                found = self.folded.find(literal, ends[row]) if row + 1 < len(ends) else -1
+        return sorted(rows)
 
-def search_prefiltered(pattern: re.Pattern, prefilter: re.Pattern, texts: Sequence[str]) -> list[bool]:
-    """``bool(pattern.search(text))`` for every text, searching only the texts ``prefilter`` hits."""
-    hits = [False] * len(texts)
-    for row in prefiltered_rows(prefilter, texts):
-        hits[row] = bool(pattern.search(texts[row]))
-    return hits
-
-
-def prefiltered_rows(prefilter: re.Pattern, texts: Sequence[str]) -> list[int]:
-    """Rows of the texts that ``prefilter`` matches in, found in one scan of the texts joined by newlines.
-
-    A prefilter is a cheap pattern matching inside every match of the pattern it guards (a set of literals
-    each match must hold, see :data:`_PREFILTERS`): texts it never hits cannot match, and the pattern runs
-    only on the rest. A hit spanning a separator counts for the text before it (a superset is harmless).
-    """
-    if not texts:
-        return []
-    joined = "\n".join(texts)
-    spans = np.fromiter(map(len, texts), dtype=np.int64, count=len(texts)) + 1
-    starts = np.cumsum(spans) - spans
-    positions = np.fromiter((match.start() for match in prefilter.finditer(joined)), dtype=np.int64)
-    return np.unique(np.searchsorted(starts, positions, side="right") - 1).tolist()
+    def search(self, pattern: re.Pattern) -> list[bool]:
+        """``bool(pattern.search(text))`` for every text; ``pattern`` must have prefilter literals."""
+        hits = [False] * len(self.texts)
+        ignorecase = bool(pattern.flags & re.IGNORECASE)
+        fast = _case_sensitive(pattern)
+        for row in self.candidates(pattern):
+            text = self.texts[row]
+            if ignorecase and text.isascii():  # on ASCII, lower-casing then matching case-sensitively is the same
+                hits[row] = bool(fast.search(text.lower()))
+            else:
+                hits[row] = bool(pattern.search(text))
+        return hits
 
 
 def _findall_ignorecase(pattern: re.Pattern, text: str, low: str | None) -> list:
@@ -343,51 +349,63 @@ def window_sum(values: np.ndarray, bounds: np.ndarray, radius: int) -> np.ndarra
 
 
 def context_features(table: pd.DataFrame, texts: np.ndarray) -> np.ndarray:
-    """Position in the page, the block a sentence sits in, repetition in the page, runs of short lines."""
+    """Position in the page, the block a sentence sits in, repetition in the page, runs of short lines.
+
+    Computed for all pages at once: a page's rows are a run, and every per-page quantity is a group statistic.
+    """
     article_ids = table["article_id"].to_numpy()
-    blocks = table["block"].to_numpy()
-    index = table["index"].to_numpy()
-    lengths = table["text"].str.len().to_numpy()
     bounds = article_bounds(article_ids)
-    out = np.zeros((len(table), len(CONTEXT_FEATURES)), dtype=np.float64)
-    distinct_texts, rows = distinct(table["text"])
+    page_of = np.repeat(np.arange(len(bounds) - 1), np.diff(bounds))
+    page_size, page_start = np.diff(bounds)[page_of], bounds[:-1][page_of]
+    blocks = table["block"].to_numpy()
+    # the blocks of each page, numbered in sorted order within the page (np.unique per page)
+    blocks = blocks.astype(np.int64) - blocks.min(initial=0)
+    page_and_block = page_of * (int(blocks.max(initial=0)) + 1) + blocks
+    _, block_group, block_sizes = np.unique(page_and_block, return_inverse=True, return_counts=True)
+    first_group = np.full(len(bounds) - 1, len(block_sizes), dtype=np.int64)
+    np.minimum.at(first_group, page_of, block_group)
+    block_of = block_group - first_group[page_of]
+    last_block = np.zeros(len(bounds) - 1, dtype=np.int64)
+    np.maximum.at(last_block, page_of, block_of)
+    lengths = np.fromiter(map(len, table["text"].tolist()), dtype=np.int64, count=len(table))
+    block_chars = np.bincount(block_group, weights=lengths)
+    row = np.arange(len(table))
+    first_in_block = (row == page_start) | np.r_[True, blocks[1:] != blocks[:-1]]
+    pos_in_block = row - np.maximum.accumulate(np.where(first_in_block, row, 0))
+    repeats = _repeats_in_page(table["text"], page_of)
+    block_n = block_sizes[block_group]
+    return np.column_stack([
+        table["index"].to_numpy() / np.maximum(page_size - 1, 1),
+        block_of / np.maximum(last_block[page_of], 1),
+        np.log1p(block_n),
+        np.log1p(block_chars[block_group]),
+        np.log1p(pos_in_block),
+        first_in_block.astype(float),
+        (block_n == 1).astype(float),
+        np.log1p(page_size),
+        np.log1p(repeats - 1),
+        _run_lengths(texts[:, TEXT_FEATURES.index("is_short")], row == page_start),
+    ]).reshape(len(table), len(CONTEXT_FEATURES))
+
+
+def _repeats_in_page(texts: pd.Series, page_of: np.ndarray) -> np.ndarray:
+    """How often each sentence's text, lower-cased with digits as 0, occurs in its page."""
+    distinct_texts, rows = distinct(texts)
     normalised = distinct(_DIGIT.sub("0", text.lower()) for text in distinct_texts)[1]
-    # how often each sentence's normalised text occurs in its page
-    page_and_text = article_index(article_ids) * (int(normalised.max(initial=0)) + 1) + normalised[rows]
+    page_and_text = page_of * (int(normalised.max(initial=0)) + 1) + normalised[rows]
     _, occurrence, occurrences = np.unique(page_and_text, return_inverse=True, return_counts=True)
-    repeats = occurrences[occurrence]
-    short = texts[:, TEXT_FEATURES.index("is_short")]
-    for start, end in zip(bounds[:-1], bounds[1:], strict=True):
-        n = end - start
-        blk = blocks[start:end]
-        _, block_of, block_sizes = np.unique(blk, return_inverse=True, return_counts=True)
-        block_chars = np.bincount(block_of, weights=lengths[start:end])
-        first_in_block = np.r_[True, blk[1:] != blk[:-1]]
-        pos_in_block = np.arange(n) - np.maximum.accumulate(np.where(first_in_block, np.arange(n), 0))
-        out[start:end] = np.column_stack([
-            index[start:end] / max(n - 1, 1),
-            block_of / max(block_of.max(), 1),
-            np.log1p(block_sizes[block_of]),
-            np.log1p(block_chars[block_of]),
-            np.log1p(pos_in_block),
-            first_in_block.astype(float),
-            (block_sizes[block_of] == 1).astype(float),
-            np.full(n, np.log1p(n)),
-            np.log1p(repeats[start:end] - 1),
-            _run_lengths(short[start:end]),
-        ])
-    return out
+    return occurrences[occurrence]
 
 
-def _run_lengths(flags: np.ndarray) -> np.ndarray:
-    """For each row, log1p of the length of the run of equal flags it belongs to, signed by the flag."""
-    out = np.zeros(len(flags))
-    start = 0
-    for i in range(1, len(flags) + 1):
-        if i == len(flags) or flags[i] != flags[start]:
-            out[start:i] = np.log1p(i - start) * (1 if flags[start] else -1)
-            start = i
-    return out
+def _run_lengths(flags: np.ndarray, starts_page: np.ndarray) -> np.ndarray:
+    """For each row, log1p of the length of the run of equal flags it belongs to (runs end at page starts),
+    signed by the flag."""
+    if len(flags) == 0:
+        return np.zeros(0)
+    starts = np.flatnonzero(starts_page | np.r_[True, flags[1:] != flags[:-1]])
+    lengths = np.diff(np.r_[starts, len(flags)])
+    signed = np.log1p(lengths) * np.where(flags[starts] != 0, 1, -1)
+    return np.repeat(signed, lengths)
 
 
 def neighbour_features(texts: np.ndarray, article_ids: np.ndarray, bounds: np.ndarray) -> np.ndarray:
@@ -505,7 +523,7 @@ _COMMENT_MARKER = re.compile(
     r"(?:comment|reply)\b|\bcomments? (?:are )?closed\b|^\W*reply\W*$|\bsays:?\s*$|\b(?:said|wrote) on\b",
     re.I,
 )
-_PREFILTERS[_COMMENT_MARKER] = _literals("comment", "respons", "repl", "reaction", "says", "said", "wrote")
+_PREFILTER_LITERALS[_COMMENT_MARKER] = ("comment", "respons", "repl", "reaction", "says", "said on", "wrote on")
 
 
 def comment_features(table: pd.DataFrame) -> np.ndarray:
@@ -513,7 +531,7 @@ def comment_features(table: pd.DataFrame) -> np.ndarray:
     reply", "Reply", "Anna says:") and, for every sentence, how many markers precede it in the page and how
     many lie within 5 sentences."""
     texts, rows = distinct(table["text"])
-    marker = np.array(search_ignorecase(_COMMENT_MARKER, texts, _ascii_lowered(texts)), dtype=float)[rows]
+    marker = np.array(FoldedTexts(texts).search(_COMMENT_MARKER), dtype=float)[rows]
     article_ids = table["article_id"].to_numpy()
     bounds = article_bounds(article_ids)
     before = np.zeros(len(table))

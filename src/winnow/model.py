@@ -294,7 +294,7 @@ class SentenceClassifier(ClassifierMixin, BaseEstimator):
 
     def _fit(self, features: FeatureSet, y, groups, sample_weight):
         self.classes_ = np.array([0, 1])
-        inputs = [self._dense(features)]
+        inputs = self._dense_parts(features)
         if self.use_ngrams:
             p_ngram = self._out_of_fold(self._ngram_model(), features.ngrams, y, groups, sample_weight)
             self.ngram_model_ = self._ngram_model().fit(features.ngrams, y, sample_weight=sample_weight)
@@ -310,11 +310,13 @@ class SentenceClassifier(ClassifierMixin, BaseEstimator):
             self.passes_.append(booster)
         return self
 
-    def _dense(self, features: FeatureSet) -> np.ndarray:
+    def _dense_parts(self, features: FeatureSet) -> list[np.ndarray]:
+        """The dense inputs of the boosting, to be stacked side by side (once: each copy of a batch's matrix
+        cost as much as a feature)."""
         parts = [features.dense] if self.use_page_features else []
         if self.use_site_features:
             parts.append(features.site)
-        return np.hstack(parts) if parts else np.zeros((len(features), 0))
+        return parts or [np.zeros((len(features), 0))]
 
     def _out_of_fold(self, estimator, X, y, groups, sample_weight) -> np.ndarray:
         """P(content) for every row from models that never saw the row's group (site)."""
@@ -337,7 +339,7 @@ class SentenceClassifier(ClassifierMixin, BaseEstimator):
 
     def predict_proba_features(self, features: FeatureSet) -> np.ndarray:
         with threadpool_limits(limits=1, user_api="openmp"):
-            inputs = [self._dense(features)]
+            inputs = self._dense_parts(features)
             if self.use_ngrams:
                 inputs.append(probability_context(self.ngram_model_.predict_proba(features.ngrams)[:, 1],
                                                   features.meta))
