@@ -1,5 +1,6 @@
 """Builds the optional compiled hot path (winnow._speedups: n-gram hashing, text statistics, the sentence-boundary
-scan, the keyword prefilters' literal scan, gradient-boosting prediction); everything else is in pyproject.toml.
+scan, the keyword prefilters' literal scan, window sums over neighbouring sentences, gradient-boosting
+prediction); everything else is in pyproject.toml.
 
 Where it cannot be compiled (no C++ compiler), winnow installs without it and computes the same numbers in
 Python (scikit-learn for the n-grams and the boosting), only slower.

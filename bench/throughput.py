@@ -172,7 +172,7 @@ def run_stages(work: Path, model_path: str) -> dict:
         neighbour_features,
         probability_context,
         sentence_table,
-        text_features,
+        text_features_and_comment_markers,
     )
     from winnow.model import FeatureSet, boosted_p_content, load_model, ngram_matrix
     from winnow.segment import segment_many
@@ -198,13 +198,13 @@ def run_stages(work: Path, model_path: str) -> dict:
         with stage("sentence table"):
             table = sentence_table(sentences)
         with stage("text features (length, words, patterns)"):
-            texts = text_features(table["text"].tolist())
+            texts, markers = text_features_and_comment_markers(table["text"].tolist())
         with stage("page features (position, blocks, neighbours, comments)"):
             article_ids = table["article_id"].to_numpy()
             dense = np.hstack([texts, context_features(table, texts),
                                neighbour_features(texts, article_ids, article_bounds(article_ids)),
                                main_region_features(table, texts), block_features(table, texts),
-                               comment_features(table)])
+                               comment_features(table, markers)])
         with stage("hashed n-grams (word 1-2, char 3-4)"):
             unique, rows = distinct(table["text"])
             ngrams = ngram_matrix(unique, classifier.ngram_features)[rows]

@@ -215,6 +215,31 @@ def test_compiled_literal_scan_equals_str_find(seed_texts):
         _speedups.literal_rows("abc", np.array([4]), [("a", "")])
 
 
+def test_compiled_window_sums_equal_the_python_definition():
+    """features._window_sums (compiled) against _window_sums_python bit for bit: 1-D and 2-D values with -0.0,
+    infinities, NaN and huge/tiny magnitudes (so the summation order shows), empty and one-row articles, and
+    radii from 0 past the longest article."""
+    from winnow import features
+
+    rng = np.random.default_rng(5)
+    sizes = [0, 1, 2, 7, 0, 30, 1, 64, 3]
+    bounds = np.concatenate([[0], np.cumsum(sizes)])
+    n = int(bounds[-1])
+    values = rng.normal(size=(n, 4)) * rng.choice([1e-300, 1.0, 1e16, 1e300], size=(n, 4))
+    values[rng.random((n, 4)) < 0.05] = -0.0
+    values[rng.random((n, 4)) < 0.02] = rng.choice([np.inf, -np.inf, np.nan])
+    values[bounds[[1, 3, 5]], :2] = -0.0  # an article starting with -0.0: its running sum starts with -0.0
+    radii = (0, 1, 3, 8, 100)
+    for data in (values, values[:, 0].copy(), values[:, :1].copy()):
+        got = features._window_sums(data, bounds, radii)
+        with np.errstate(invalid="ignore"):  # inf - inf
+            expected = features._window_sums_python(data, bounds, radii)
+        for (sums, counts), (sums_py, counts_py) in zip(got, expected, strict=True):
+            assert sums.shape == sums_py.shape and sums.tobytes() == sums_py.tobytes()
+            assert np.array_equal(counts, counts_py)
+    assert features._speedups is not None  # the compiled path is the one compared
+
+
 def test_the_case_folding_table_is_complete():
     """Every character IGNORECASE equates with an ASCII letter is turned into it by FoldedTexts' folding, and
     only characters it replaces change length under ``str.lower``, so positions in the folded text are those of

@@ -11,6 +11,9 @@ definition is ``features._text_counts_python``).
 (the compiled half of ``winnow.features.FoldedTexts.candidates``; its Python definition is
 ``FoldedTexts.rows_holding``).
 
+``window_sums``: sums over windows of neighbouring sentences within each page, for the neighbour and context
+features (its Python definition is ``features._window_sums_python``).
+
 ``TreeEnsemble``: the trees of a binary ``HistGradientBoostingClassifier``, walked 16 rows at a time; its raw
 predictions equal scikit-learn's bit for bit (the compiled half of :func:`winnow.model.boosted_p_content`).
 
@@ -731,3 +734,47 @@ def literal_rows(unicode text, const int64_t[::1] ends, list literal_sets):
                     marked[literal.group * n_rows + row] = 1
                     hits[literal.group].push_back(row)
     return [list(rows) for rows in hits]
+
+
+def window_sums(const double[:, ::1] values, const int64_t[::1] bounds, list radii):
+    """For each radius: per row, the sum of ``values`` over rows ``i - radius .. i + radius`` clipped to the
+    row's article (articles are the row ranges between consecutive ``bounds``), column by column, and how many
+    rows that window holds; as arrays of shape (len(radii), rows, columns) and (len(radii), rows).
+
+    The compiled half of ``winnow.features._window_sums``, whose arithmetic it repeats exactly: per article a
+    running sum from a row of zeros (the first value taken as is, as ``numpy.cumsum`` does), then the
+    difference of two running sums.
+    """
+    cdef Py_ssize_t n = values.shape[0], m = values.shape[1], n_radii = len(radii), a, k, c, r, lo, hi, length
+    cdef Py_ssize_t start, end, radius, longest = 0
+    for a in range(bounds.shape[0] - 1):
+        if bounds[a] < 0 or bounds[a + 1] < bounds[a] or bounds[a + 1] > n:
+            raise ValueError("bounds must be ascending offsets into the rows")
+        longest = max(longest, bounds[a + 1] - bounds[a])
+    sums_out = np.zeros((n_radii, n, m), dtype=np.float64)
+    sizes_out = np.zeros((n_radii, n), dtype=np.int64)
+    cdef double[:, :, ::1] sums = sums_out
+    cdef int64_t[:, ::1] sizes = sizes_out
+    cdef vector[Py_ssize_t] radius_of
+    for radius in radii:
+        if radius < 0:
+            raise ValueError("radii must be non-negative")
+        radius_of.push_back(radius)
+    cdef vector[double] running = vector[double]((longest + 1) * m, 0.0)
+    for a in range(bounds.shape[0] - 1):
+        start, end = bounds[a], bounds[a + 1]
+        length = end - start
+        for k in range(length):
+            for c in range(m):
+                if k == 0:
+                    running[m + c] = values[start, c]
+                else:
+                    running[(k + 1) * m + c] = running[k * m + c] + values[start + k, c]
+        for r in range(n_radii):
+            for k in range(length):
+                lo = k - radius_of[r] if k > radius_of[r] else 0
+                hi = k + radius_of[r] + 1 if k + radius_of[r] + 1 < length else length
+                for c in range(m):
+                    sums[r, start + k, c] = running[hi * m + c] - running[lo * m + c]
+                sizes[r, start + k] = hi - lo
+    return sums_out, sizes_out

@@ -40,6 +40,12 @@ _PROMO = re.compile(
     re.I,
 )
 _META = re.compile(r"\b(?:updated|published|posted|copyright|all rights reserved|tags?|topics?)\b|©", re.I)
+# Lines that open or belong to a comment thread (see comment_features).
+_COMMENT_MARKER = re.compile(
+    r"^\W*(?:\d+\s+)?(?:comments?|responses?|replies|reactions?)\b|\b(?:leave|post|add|write) (?:a|your) "
+    r"(?:comment|reply)\b|\bcomments? (?:are )?closed\b|^\W*reply\W*$|\bsays:?\s*$|\b(?:said|wrote) on\b",
+    re.I,
+)
 _CAPTION = re.compile(r"\b(?:image|photo|picture|gallery|getty|reuters|ap photo|afp|credit)\b", re.I)
 
 
@@ -52,6 +58,7 @@ _PREFILTER_LITERALS: dict[re.Pattern, tuple[str, ...]] = {
     _CAPTION: ("image", "photo", "picture", "gallery", "getty", "reuters", "afp", "credit"),
     _SOURCE_STAMP: ("-", "...", "…"),
     _URLISH: ("http", "www.", ".com", ".co.uk", "@", "#", "|"),
+    _COMMENT_MARKER: ("comment", "respons", "repl", "reaction", "says", "said on", "wrote on"),
 }
 
 TEXT_FEATURES = (
@@ -92,9 +99,17 @@ def text_features(texts: Sequence[str]) -> np.ndarray:
     come from a per-code-point lookup table summed per text, word statistics from one flat word list. Values are
     exactly those of the plain per-text definitions (tests compare against a reference implementation).
     """
+    return text_features_and_comment_markers(texts)[0]
+
+
+def text_features_and_comment_markers(texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`text_features`, and whether each text is a comment-thread marker (see :func:`comment_features`):
+    both from one pass over the distinct texts (they share its keyword scan)."""
     texts, rows = distinct(texts)  # pages repeat their cruft: compute each distinct text once
     chunks = [_text_features_chunk(texts[i:i + _TEXT_CHUNK]) for i in range(0, len(texts), _TEXT_CHUNK)]
-    return np.vstack(chunks)[rows] if chunks else np.zeros((0, len(TEXT_FEATURES)), dtype=np.float64)
+    if not chunks:
+        return np.zeros((0, len(TEXT_FEATURES)), dtype=np.float64), np.zeros(0)
+    return np.vstack([features for features, _ in chunks])[rows], np.concatenate([m for _, m in chunks])[rows]
 
 
 def distinct(texts: Iterable[str]) -> tuple[list[str], np.ndarray]:
@@ -151,7 +166,7 @@ def _text_counts_python(texts: list[str]) -> np.ndarray:
                             *(np.array(column, dtype=np.int64) for column in flags)]).reshape(n, len(TEXT_COUNTS))
 
 
-def _text_features_chunk(texts: list[str]) -> np.ndarray:
+def _text_features_chunk(texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
     n = len(texts)
     counts = text_counts(texts)
     lengths, upper, digit, other, n_words, word_chars, stops, capitalised = counts[:, :8].T
@@ -165,6 +180,7 @@ def _text_features_chunk(texts: list[str]) -> np.ndarray:
     folded = FoldedTexts(texts)
     searches = [folded.search(_URLISH), [count > 0 for count in timestamps],
                 *(folded.search(pattern) for pattern in (_SOURCE_STAMP, _PROMO, _META, _CAPTION))]
+    markers = np.array(folded.search(_COMMENT_MARKER), dtype=np.float64)
     return np.column_stack([
         np.log1p(lengths),
         np.log1p(n_words),
@@ -181,7 +197,7 @@ def _text_features_chunk(texts: list[str]) -> np.ndarray:
         counts[:, 12].astype(np.float64),
         counts[:, 13].astype(np.float64),
         (n_words <= 4).astype(np.float64),
-    ]).reshape(n, len(TEXT_FEATURES))
+    ]).reshape(n, len(TEXT_FEATURES)), markers
 
 
 @lru_cache(maxsize=16)
@@ -321,6 +337,15 @@ def _window_sums(values: np.ndarray, bounds: np.ndarray, radii: Sequence[int]) -
     """For each radius: per row, the sum of ``values`` (1-D, or 2-D column-wise) over rows ``i-radius ..
     i+radius`` clipped to the row's article, and how many rows that window holds. One cumulative sum per
     article serves every radius and column."""
+    if _speedups is not None:  # the same arithmetic, compiled (tests compare the two)
+        columns = np.ascontiguousarray(values, dtype=np.float64).reshape(len(values), -1)
+        sums, sizes = _speedups.window_sums(columns, np.asarray(bounds, dtype=np.int64), list(radii))
+        return [(sums[r].reshape(values.shape), sizes[r]) for r in range(len(radii))]
+    return _window_sums_python(values, bounds, radii)
+
+
+def _window_sums_python(values: np.ndarray, bounds: np.ndarray, radii: Sequence[int],
+                        ) -> list[tuple[np.ndarray, np.ndarray]]:
     out = [(np.empty(values.shape, dtype=np.float64), np.empty(len(values), dtype=np.int64)) for _ in radii]
     for start, end in zip(bounds[:-1], bounds[1:], strict=True):
         csum = np.concatenate([np.zeros((1, *values.shape[1:])), np.cumsum(values[start:end], axis=0)])
@@ -426,18 +451,27 @@ class PageFeatures(TransformerMixin, BaseEstimator):
         return self
 
     def transform(self, table: pd.DataFrame) -> np.ndarray:
-        texts = text_features(table["text"].tolist())
+        texts, markers = text_features_and_comment_markers(table["text"].tolist())
         article_ids = table["article_id"].to_numpy()
         bounds = article_bounds(article_ids)
         return np.hstack([texts, context_features(table, texts), neighbour_features(texts, article_ids, bounds),
                           main_region_features(table, texts), block_features(table, texts),
-                          comment_features(table)])
+                          comment_features(table, markers)])
+
+
+def block_groups(table: pd.DataFrame) -> np.ndarray:
+    """For every row, the number of its (article, block) pair: 0, 1, ... in order of first appearance."""
+    pages = pd.factorize(table["article_id"].to_numpy())[0].astype(np.int64)
+    blocks = table["block"].to_numpy().astype(np.int64)
+    blocks -= blocks.min(initial=0)
+    return pd.factorize(pages * (int(blocks.max(initial=0)) + 1) + blocks)[0]
 
 
 def probability_context(p: np.ndarray, table: pd.DataFrame) -> np.ndarray:
     """Features from a previous pass's P(content): neighbours' values, window and block means."""
     article_ids = table["article_id"].to_numpy()
     bounds = article_bounds(article_ids)
+    # grouped by a string key: pandas' mean over integer group keys differs in the last bit on some blocks
     block_key = table["article_id"].astype(str) + "#" + table["block"].astype(str)
     block_mean = pd.Series(p).groupby(block_key.to_numpy()).transform("mean").to_numpy()
     parts = [p, block_mean]
@@ -498,8 +532,7 @@ BLOCK_MEAN_SOURCES = ("log_words", "stop_density", "ends_sentence_punct", "title
 def block_features(table: pd.DataFrame, texts: np.ndarray) -> np.ndarray:
     """The line a sentence sits in, as a whole: means of text features over the block, and how the block
     ends and starts (a line that does not end in . ! ? is rarely article prose: C4's strongest line rule)."""
-    key = table["article_id"].astype(str).to_numpy() + "\x1f" + table["block"].astype(str).to_numpy()
-    _, block_of = np.unique(key, return_inverse=True)
+    block_of = block_groups(table)
     counts = np.bincount(block_of)
     columns = []
     for name in BLOCK_MEAN_SOURCES:
@@ -518,23 +551,18 @@ def block_features(table: pd.DataFrame, texts: np.ndarray) -> np.ndarray:
     return np.column_stack(columns) if len(table) else np.zeros((0, len(BLOCK_MEAN_SOURCES) + 3))
 
 
-_COMMENT_MARKER = re.compile(
-    r"^\W*(?:\d+\s+)?(?:comments?|responses?|replies|reactions?)\b|\b(?:leave|post|add|write) (?:a|your) "
-    r"(?:comment|reply)\b|\bcomments? (?:are )?closed\b|^\W*reply\W*$|\bsays:?\s*$|\b(?:said|wrote) on\b",
-    re.I,
-)
-_PREFILTER_LITERALS[_COMMENT_MARKER] = ("comment", "respons", "repl", "reaction", "says", "said on", "wrote on")
-
-
-def comment_features(table: pd.DataFrame) -> np.ndarray:
+def comment_features(table: pd.DataFrame, marker: np.ndarray | None = None) -> np.ndarray:
     """Comment threads read like prose but are not the article: flag marker lines ("12 Comments", "Leave a
     reply", "Reply", "Anna says:") and, for every sentence, how many markers precede it in the page and how
-    many lie within 5 sentences."""
-    texts, rows = distinct(table["text"])
-    marker = np.array(FoldedTexts(texts).search(_COMMENT_MARKER), dtype=float)[rows]
+    many lie within 5 sentences. ``marker``: the flags, where :func:`text_features_and_comment_markers` found
+    them already."""
+    if marker is None:
+        texts, rows = distinct(table["text"])
+        marker = np.array(FoldedTexts(texts).search(_COMMENT_MARKER), dtype=float)[rows]
     article_ids = table["article_id"].to_numpy()
     bounds = article_bounds(article_ids)
-    before = np.zeros(len(table))
-    for start, end in zip(bounds[:-1], bounds[1:], strict=True):
-        before[start:end] = np.concatenate([[0.0], np.cumsum(marker[start:end])[:-1]])
+    # markers before each row in its page: whole numbers, so one running sum over all pages is exact
+    running = np.concatenate([[0.0], np.cumsum(marker)])
+    page_start = np.repeat(bounds[:-1], np.diff(bounds))
+    before = running[:-1] - running[page_start]
     return np.column_stack([marker, np.log1p(before), window_sum(marker, bounds, 5)])
