@@ -152,6 +152,22 @@ def test_segmentation_equals_spacy_on_corpus_pages(corpora):
     _assert_same_spans(texts)
 
 
+def test_word_then_stop_shortcut_equals_spacy_on_corpus_chunks(corpora):
+    """Every chunk of 150 real pages per corpus that takes segmentation's word-and-stop shortcut gets the tokens
+    spaCy gives it (the shortcut once missed that spaCy reads "Wed." as "We" + "d.")."""
+    from winnow import segment
+
+    chunks = {chunk for text in _corpus_dumps(corpora, 150) for chunk in text.split()}
+    fast = segment._Sentencizer(segment.sentence_pipeline)
+    shortcut = sorted(chunk for chunk in chunks if fast._is_word_then_stop(chunk))
+    assert len(shortcut) > 5000
+    reference = segment._Sentencizer(segment.sentence_pipeline)
+    reference._is_word_then_stop = lambda chunk: False
+    reference._tokenize(list(shortcut))
+    fast._tokenize(list(shortcut))
+    assert [chunk for chunk in shortcut if fast.cache[chunk] != reference.cache[chunk]] == []
+
+
 def test_char_wb_transform_equals_the_vectorizer(seed_texts):
     from winnow.model import char_wb_transform, ngram_vectorizers
 

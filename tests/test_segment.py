@@ -99,3 +99,28 @@ def test_a_full_chunk_cache_restarts_spacy_and_changes_no_span(seed_texts, monke
     assert len(builds) >= 3  # the first, and a restart each time 20 chunks were exceeded
     assert len(small.cache) <= 20
     assert len(small.nlp.vocab) < len(builds[0].vocab)  # the latest vocabulary holds only the latest tokens
+
+
+def test_word_then_stop_chunks_get_spacys_tokens(seed_texts):
+    """Chunks that are an ASCII word and one stop are not tokenized ("said." "Why?"): their tokens equal
+    spaCy's on every such chunk of the seeds and random words in every case pattern; spaCy's special cases
+    ("Jan." keeps its stop, "Wed." is "We" + "d.") never take the shortcut."""
+    import random
+    import string as strings
+
+    from winnow import segment
+
+    rng = random.Random(7)
+    words = {word for text in seed_texts.values() for word in re.findall(r"[A-Za-z]+", text)}
+    words |= {"".join(rng.choice(strings.ascii_letters) for _ in range(rng.randint(1, 9))) for _ in range(3000)}
+    fast = segment._Sentencizer(segment.sentence_pipeline)
+    chunks = [word + stop for word in sorted(words) for stop in ".!?"] + sorted(fast.special_cases)
+    shortcut = [chunk for chunk in chunks if fast._is_word_then_stop(chunk)]
+    assert len(shortcut) > 5000 and not fast.special_cases & set(shortcut)
+    for chunk in ("Jan.", "Mr.", "a.", "Wed.", "cannot?"):  # special cases, or words spaCy splits: no shortcut
+        assert not fast._is_word_then_stop(chunk)
+    reference = segment._Sentencizer(segment.sentence_pipeline)
+    reference._is_word_then_stop = lambda chunk: False
+    reference._tokenize(list(shortcut))
+    fast._tokenize(list(shortcut))
+    assert [fast.cache[chunk] for chunk in shortcut] == [reference.cache[chunk] for chunk in shortcut]
