@@ -256,6 +256,19 @@ def test_compiled_window_sums_equal_the_python_definition():
     assert features._speedups is not None  # the compiled path is the one compared
 
 
+def test_joined_normalisation_equals_per_text():
+    """features._normalised lowers and zeroes digits on the joined texts: the same as text by text, final sigma
+    (which depends on its neighbours), the dotted I (which lowers to two characters), other scripts' digits and
+    texts holding a newline (which fall back to per text) included."""
+    from winnow.features import _DIGIT, _normalised
+
+    rng = random.Random(11)
+    pieces = list("aAΣσςİ1٣۳x. \t\u0301\u0345") + ["ΑΣ", "ΣΑ", "aΣ.", "Σ\u0301"]
+    texts = ["".join(rng.choice(pieces) for _ in range(rng.randint(0, 8))) for _ in range(20000)]
+    for batch in (texts, [*texts[:50], "line\nbreak"], [""], []):
+        assert _normalised(batch) == [_DIGIT.sub("0", text.lower()) for text in batch]
+
+
 def test_the_case_folding_table_is_complete():
     """Every character IGNORECASE equates with an ASCII letter is turned into it by FoldedTexts' folding, and
     only characters it replaces change length under ``str.lower``, so positions in the folded text are those of

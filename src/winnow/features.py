@@ -413,10 +413,19 @@ def context_features(table: pd.DataFrame, texts: np.ndarray) -> np.ndarray:
     ]).reshape(len(table), len(CONTEXT_FEATURES))
 
 
+def _normalised(texts: list[str]) -> list[str]:
+    """Each text lower-cased, digits as 0: in one pass over the texts joined by newlines where none holds one
+    (both steps go character by character, and a newline reads as the end of a text to the final-sigma rule)."""
+    joined = "\n".join(texts)
+    if joined.count("\n") != max(len(texts) - 1, 0):
+        return [_DIGIT.sub("0", text.lower()) for text in texts]
+    return _DIGIT.sub("0", joined.lower()).split("\n") if texts else []
+
+
 def _repeats_in_page(texts: pd.Series, page_of: np.ndarray) -> np.ndarray:
     """How often each sentence's text, lower-cased with digits as 0, occurs in its page."""
     distinct_texts, rows = distinct(texts)
-    normalised = distinct(_DIGIT.sub("0", text.lower()) for text in distinct_texts)[1]
+    normalised = distinct(_normalised(distinct_texts))[1]
     page_and_text = page_of * (int(normalised.max(initial=0)) + 1) + normalised[rows]
     _, occurrence, occurrences = np.unique(page_and_text, return_inverse=True, return_counts=True)
     return occurrences[occurrence]
