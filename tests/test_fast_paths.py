@@ -152,6 +152,22 @@ def test_segmentation_equals_spacy_on_corpus_pages(corpora):
     _assert_same_spans(texts)
 
 
+def test_compiled_blocks_and_trimmed_spans_equal_the_python_definitions(seed_texts):
+    """winnow._speedups.blocks and trimmed_spans against segment's Python definitions: seeds and random text
+    over every kind of line break and whitespace (CR, LF, CRLF, vertical tab, NEL, line separator, NBSP...)."""
+    from winnow import _speedups, segment
+
+    rng = random.Random(13)
+    pieces = list("ab .\r\n\t\x0b\x0c\x1c\x85\u00a0\u2028\u3000é") + ["\r\n", "word", "\U0001f600"]
+    texts = [*seed_texts.values(), ""] + ["".join(rng.choice(pieces) for _ in range(rng.randint(0, 30)))
+                                           for _ in range(5000)]
+    for text in texts:
+        assert _speedups.blocks(text) == list(segment._iter_blocks_python(text)), repr(text)
+        starts = sorted({0, *(rng.randint(0, len(text)) for _ in range(rng.randint(0, 6)))})
+        assert _speedups.trimmed_spans(text, starts) == segment._trimmed_python(text, starts), (repr(text), starts)
+    assert segment.iter_blocks is not segment._iter_blocks_python and segment._speedups is not None
+
+
 def test_word_then_stop_shortcut_equals_spacy_on_corpus_chunks(corpora):
     """Every chunk of 150 real pages per corpus that takes segmentation's word-and-stop shortcut gets the tokens
     spaCy gives it (the shortcut once missed that spaCy reads "Wed." as "We" + "d.")."""

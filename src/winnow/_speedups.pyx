@@ -14,6 +14,9 @@ definition is ``features._text_counts_python``).
 ``window_sums``: sums over windows of neighbouring sentences within each page, for the neighbour and context
 features (its Python definition is ``features._window_sums_python``).
 
+``blocks`` and ``trimmed_spans``: a page's lines and its sentences' spans, stripped of whitespace, for
+:mod:`winnow.segment` (their Python definitions are ``segment._iter_blocks_python`` and ``_trimmed_python``).
+
 ``TreeEnsemble``: the trees of a binary ``HistGradientBoostingClassifier``, walked 16 rows at a time; its raw
 predictions equal scikit-learn's bit for bit (the compiled half of :func:`winnow.model.boosted_p_content`).
 
@@ -778,3 +781,52 @@ def window_sums(const double[:, ::1] values, const int64_t[::1] bounds, list rad
                     sums[r, start + k, c] = running[hi * m + c] - running[lo * m + c]
                 sizes[r, start + k] = hi - lo
     return sums_out, sizes_out
+
+
+def blocks(unicode text):
+    """``(offset, block)`` of every non-blank line of ``text`` (split at ``\\r`` and ``\\n``), stripped of the
+    whitespace ``str.strip`` strips; ``offset`` is where the stripped block starts (the compiled half of
+    ``winnow.segment.iter_blocks``, whose Python definition is ``segment._iter_blocks_python``)."""
+    cdef Py_ssize_t n = len(text), i = 0, start, end
+    cdef int kind = PyUnicode_KIND(text)
+    cdef void* data = PyUnicode_DATA(text)
+    cdef Py_UCS4 ch
+    out = []
+    while i < n:
+        ch = PyUnicode_READ(kind, data, i)
+        if ch == 10 or ch == 13 or _is_space(ch):
+            i += 1
+            continue
+        start = i  # the first character of a block that is not whitespace
+        end = i + 1  # one past its last character that is not whitespace
+        i += 1
+        while i < n:
+            ch = PyUnicode_READ(kind, data, i)
+            if ch == 10 or ch == 13:
+                break
+            i += 1
+            if not _is_space(ch):
+                end = i
+        out.append((start, text[start:end]))
+    return out
+
+
+def trimmed_spans(unicode block, list starts):
+    """The spans between consecutive ``starts`` (ascending offsets into ``block``, then its end), trimmed of
+    whitespace; whitespace-only spans dropped (the compiled half of ``winnow.segment._trimmed``)."""
+    cdef Py_ssize_t n = len(block), k, start, end, count = len(starts)
+    cdef int kind = PyUnicode_KIND(block)
+    cdef void* data = PyUnicode_DATA(block)
+    out = []
+    for k in range(count):
+        start = starts[k]
+        end = starts[k + 1] if k + 1 < count else n
+        if start < 0 or end > n:
+            raise ValueError("starts must be offsets into the block")
+        while start < end and _is_space(PyUnicode_READ(kind, data, start)):
+            start += 1
+        while end > start and _is_space(PyUnicode_READ(kind, data, end - 1)):
+            end -= 1
+        if start < end:
+            out.append((start, end))
+    return out

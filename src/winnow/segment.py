@@ -57,6 +57,12 @@ def sentence_pipeline():
 
 def iter_blocks(text: str) -> Iterator[tuple[int, str]]:
     """Yield ``(offset, block_text)`` for each non-blank line, stripped of surrounding whitespace."""
+    if _speedups is not None:  # the same blocks, found by a compiled scan (tests compare the two)
+        return iter(_speedups.blocks(text))
+    return _iter_blocks_python(text)
+
+
+def _iter_blocks_python(text: str) -> Iterator[tuple[int, str]]:
     for match in _BLOCK.finditer(text):
         raw = match.group()
         stripped = raw.strip()
@@ -88,17 +94,15 @@ def segment_many(articles: Iterable[tuple[str, str]]) -> Iterator[list[SentenceR
                 zip(blocks, sentencizer.split([block for _, block in blocks]), strict=True)):
             for start, end in spans:
                 sentence = block[start:end]
-                records.append(
-                    SentenceRecord(
-                        article_id=article_id,
-                        sentence_id=sentence_id(article_id, sentence, seen),
-                        block=block_no,
-                        index=len(records),
-                        char_start=offset + start,
-                        char_end=offset + end,
-                        text=sentence,
-                    )
-                )
+                records.append({  # a SentenceRecord (a dict display: several times faster than calling the type)
+                    "article_id": article_id,
+                    "sentence_id": sentence_id(article_id, sentence, seen),
+                    "block": block_no,
+                    "index": len(records),
+                    "char_start": offset + start,
+                    "char_end": offset + end,
+                    "text": sentence,
+                })
         yield records
 
 
@@ -260,6 +264,12 @@ def _may_start_punctuation(chunk: str) -> bool:
 
 def _trimmed(block: str, starts: list[int]) -> list[tuple[int, int]]:
     """Spans between consecutive starts, trimmed of whitespace; whitespace-only spans dropped."""
+    if _speedups is not None:  # the same spans, compiled (tests compare the two)
+        return _speedups.trimmed_spans(block, starts)
+    return _trimmed_python(block, starts)
+
+
+def _trimmed_python(block: str, starts: list[int]) -> list[tuple[int, int]]:
     spans = []
     for start, end in zip(starts, starts[1:] + [len(block)], strict=True):
         piece = block[start:end]
