@@ -1,6 +1,7 @@
 """The vectorised hot paths give exactly what the plain per-sentence definitions give."""
 
 import itertools
+import os
 import random
 import re
 import string
@@ -100,6 +101,20 @@ def _reference_pipeline():
     return nlp
 
 
+@pytest.fixture
+def speedups():
+    """The compiled module, for tests comparing it with its Python definitions: they skip only where winnow was
+    installed without it on purpose (WINNOW_PURE_PYTHON=1); test_the_compiled_ngram_hasher_is_built fails
+    otherwise."""
+    try:
+        from winnow import _speedups
+    except ImportError:
+        if os.environ.get("WINNOW_PURE_PYTHON") == "1":
+            pytest.skip("WINNOW_PURE_PYTHON=1: winnow._speedups is not built")
+        raise
+    return _speedups
+
+
 def _assert_same_spans(texts: list[str]) -> None:
     got = segment_many((str(i), text) for i, text in enumerate(texts))
     for text, records in zip(texts, got, strict=True):
@@ -152,19 +167,19 @@ def test_segmentation_equals_spacy_on_corpus_pages(corpora):
     _assert_same_spans(texts)
 
 
-def test_compiled_blocks_and_trimmed_spans_equal_the_python_definitions(seed_texts):
+def test_compiled_blocks_and_trimmed_spans_equal_the_python_definitions(seed_texts, speedups):
     """winnow._speedups.blocks and trimmed_spans against segment's Python definitions: seeds and random text
     over every kind of line break and whitespace (CR, LF, CRLF, vertical tab, NEL, line separator, NBSP...)."""
-    from winnow import _speedups, segment
+    from winnow import segment
 
     rng = random.Random(13)
     pieces = list("ab .\r\n\t\x0b\x0c\x1c\x85\u00a0\u2028\u3000é") + ["\r\n", "word", "\U0001f600"]
     texts = [*seed_texts.values(), ""] + ["".join(rng.choice(pieces) for _ in range(rng.randint(0, 30)))
                                            for _ in range(5000)]
     for text in texts:
-        assert _speedups.blocks(text) == list(segment._iter_blocks_python(text)), repr(text)
+        assert speedups.blocks(text) == list(segment._iter_blocks_python(text)), repr(text)
         starts = sorted({0, *(rng.randint(0, len(text)) for _ in range(rng.randint(0, 6)))})
-        assert _speedups.trimmed_spans(text, starts) == segment._trimmed_python(text, starts), (repr(text), starts)
+        assert speedups.trimmed_spans(text, starts) == segment._trimmed_python(text, starts), (repr(text), starts)
     assert segment.iter_blocks is not segment._iter_blocks_python and segment._speedups is not None
 
 
@@ -225,11 +240,10 @@ def test_prefiltered_keyword_searches_equal_the_patterns(compiled, monkeypatch):
             assert FoldedTexts(texts[row:row + 3]).search(pattern) == expected[row:row + 3]
 
 
-def test_compiled_literal_scan_equals_str_find(seed_texts):
+def test_compiled_literal_scan_equals_str_find(seed_texts, speedups):
     """winnow._speedups.literal_rows against FoldedTexts.rows_holding (one str.find per literal): every prefilter
     set at once, on seed sentences and on fuzz built from literal pieces, overlapping and cut across texts,
     with non-ASCII and astral characters."""
-    from winnow import _speedups
     from winnow.features import _PREFILTER_LITERALS, FoldedTexts
 
     sets = [*_PREFILTER_LITERALS.values(), ("xé", "éx", "\U0001f600a", "a")]
@@ -240,14 +254,14 @@ def test_compiled_literal_scan_equals_str_find(seed_texts):
     sentences = [record["text"] for text in seed_texts.values() for record in segment_text("s", text)]
     for texts in (fuzz, sentences, fuzz[:1], [""], ["", ""], []):
         folded = FoldedTexts(texts)
-        assert _speedups.literal_rows(folded.folded, folded.ends, sets) == [folded.rows_holding(s) for s in sets]
-    hits = _speedups.literal_rows(FoldedTexts(fuzz).folded, FoldedTexts(fuzz).ends, sets)
+        assert speedups.literal_rows(folded.folded, folded.ends, sets) == [folded.rows_holding(s) for s in sets]
+    hits = speedups.literal_rows(FoldedTexts(fuzz).folded, FoldedTexts(fuzz).ends, sets)
     assert all(300 < len(rows) < len(fuzz) - 300 for rows in hits[:-1])  # the fuzz both hits and misses
     with pytest.raises(ValueError, match="non-empty"):
-        _speedups.literal_rows("abc", np.array([4]), [("a", "")])
+        speedups.literal_rows("abc", np.array([4]), [("a", "")])
 
 
-def test_compiled_window_sums_equal_the_python_definition():
+def test_compiled_window_sums_equal_the_python_definition(speedups):
     """features._window_sums (compiled) against _window_sums_python bit for bit: 1-D and 2-D values with -0.0,
     infinities, NaN and huge/tiny magnitudes (so the summation order shows), empty and one-row articles, and
     radii from 0 past the longest article."""
@@ -340,8 +354,6 @@ def test_ngram_matrix_equals_scikit_learn_bit_for_bit(seed_texts, monkeypatch):
 def test_the_compiled_ngram_hasher_is_built():
     """`pip install` compiles winnow._speedups here (CI has a compiler): fail loudly rather than silently test only
     the fallback. Set WINNOW_PURE_PYTHON=1 where winnow is installed without a C++ compiler."""
-    import os
-
     from winnow import model
 
     if os.environ.get("WINNOW_PURE_PYTHON") == "1":
@@ -366,13 +378,12 @@ def test_ngram_matrix_equals_scikit_learn_on_corpus_pages(corpora):
     _assert_same_storage(ngram_matrix(texts, 2**18), _sklearn_ngrams(texts, 2**18))
 
 
-def test_compiled_text_counts_equal_the_python_definition(seed_texts):
+def test_compiled_text_counts_equal_the_python_definition(seed_texts, speedups):
     """winnow._speedups.text_counts against features._text_counts_python: fuzzed texts over every class of
     character the counts look at (cased letters of many scripts, digits of other scripts, astral characters, lone
     surrogates, stop words in odd cases, the characters stripped at the end)."""
     from spacy.lang.en.stop_words import STOP_WORDS
 
-    from winnow import _speedups
     from winnow.features import _text_counts_python
 
     rng = random.Random(3)
@@ -383,13 +394,13 @@ def test_compiled_text_counts_equal_the_python_definition(seed_texts):
         w.title() for w in rng.sample(stops, 20)]
     texts = ["".join(rng.choice(pieces) for _ in range(rng.randint(0, 25))) for _ in range(4000)]
     texts += TRICKY + [line for text in seed_texts.values() for line in text.splitlines()]
-    got, expected = _speedups.text_counts(texts, STOP_WORDS), _text_counts_python(texts)
+    got, expected = speedups.text_counts(texts, STOP_WORDS), _text_counts_python(texts)
     assert got.dtype == expected.dtype and got.shape == expected.shape
     assert np.array_equal(got, expected)
     assert (expected[:, 6] > 0).sum() > 1000 and (expected[:, 9] > 0).sum() > 30  # the fuzz reaches them
 
 
-def test_compiled_chunk_scan_equals_the_python_scan():
+def test_compiled_chunk_scan_equals_the_python_scan(speedups):
     """segment._Sentencizer: the compiled candidate chunks equal the Python definition on random strings over
     sentence-final characters of several scripts, every kind of whitespace and astral characters."""
     from winnow.segment import _sentencizer
@@ -452,7 +463,7 @@ def _random_booster(seed: int = 0, **params):
     return HistGradientBoostingClassifier(**params).fit(X, y), X, y
 
 
-def test_compiled_boosting_equals_scikit_learn_on_random_data_with_nan_ties_and_inf():
+def test_compiled_boosting_equals_scikit_learn_on_random_data_with_nan_ties_and_inf(speedups):
     booster, X, y = _random_booster()
     nodes = np.concatenate([p.nodes for (p,) in booster._predictors])
     split = nodes[nodes["is_leaf"] == 0]
@@ -502,11 +513,11 @@ def _assert_real_model_bit_identical(texts: dict[str, str], monkeypatch, min_row
         assert np.array_equal(classifier.predict_proba_features(features), compiled)
 
 
-def test_compiled_boosting_equals_scikit_learn_on_the_real_model(seed_texts, monkeypatch):
+def test_compiled_boosting_equals_scikit_learn_on_the_real_model(seed_texts, monkeypatch, speedups):
     _assert_real_model_bit_identical(seed_texts, monkeypatch, min_rows=100)
 
 
-def test_compiled_boosting_equals_scikit_learn_on_corpus_pages(corpora, monkeypatch):
+def test_compiled_boosting_equals_scikit_learn_on_corpus_pages(corpora, monkeypatch, speedups):
     """As above on 10 real pages per benchmark corpus (thousands of rows)."""
     texts = {f"page{i}": text for i, text in enumerate(_corpus_dumps(corpora, 10))}
     _assert_real_model_bit_identical(texts, monkeypatch, min_rows=2000)
