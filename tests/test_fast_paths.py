@@ -550,3 +550,40 @@ def test_boosting_falls_back_to_scikit_learn(monkeypatch):
     assert _compiled_trees(booster, X[:0]) is None
     with pytest.raises(ValueError):  # the wrong width: scikit-learn's error
         boosted_p_content(booster, X[:, :3])
+
+
+def test_cleaning_is_the_same_without_the_compiled_module(seed_texts, monkeypatch, speedups):
+    """End to end, every compiled step switched off at once gives the very same sentences, ids, probabilities
+    and cleaned text: pages mixing the seeds' lines with noise over the characters each step treats specially,
+    with LF, CRLF and CR line breaks."""
+    from winnow import features, model, segment
+    from winnow.clean import join_kept, predict_texts
+
+    from .conftest import REPO
+
+    if not (REPO / "train" / "model.skops").is_file():
+        pytest.skip("train/model.skops not built (make train)")
+    winnow_model = model.load_model(REPO / "train" / "model.skops")
+    rng = random.Random(17)
+    lines = [line for text in seed_texts.values() for line in text.splitlines()]
+    noise = list("aZé ßİıſK\u00a0\u2028\u3000\t.!?\"'“”…—-|@#©09٣\U0001f600Σς") + [
+        "Mr.", "U.S.", " - ", "...", "Jan. 12", "3h ago", "said.", "Wed.", "Comments (3)", "Reply", "donate",
+        "Photo: AP", "www.x.com", "Sign up"]
+    pages = [(f"p{i}", rng.choice(["\n", "\r\n", "\r"]).join(
+        rng.choice(lines) if rng.random() < 0.6 else "".join(rng.choice(noise) for _ in range(rng.randint(0, 20)))
+        for _ in range(rng.randint(0, 40)))) for i in range(120)]
+
+    def clean_all():
+        return [(records, p.tobytes(), join_kept(text, records, p >= 0.5))
+                for _, text, records, p in predict_texts(pages, winnow_model)]
+
+    compiled = clean_all()
+    with monkeypatch.context() as patch:
+        for module in (features, model, segment):
+            patch.setattr(module, "_speedups", None)
+        pure_sentencizer = segment._Sentencizer(segment.sentence_pipeline)
+        assert pure_sentencizer.compiled is None
+        patch.setattr(segment, "_sentencizer", lambda: pure_sentencizer)
+        pure = clean_all()
+    assert sum(len(records) for records, _, _ in compiled) > 2000
+    assert pure == compiled
