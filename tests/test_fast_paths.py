@@ -478,25 +478,25 @@ def test_compiled_boosting_equals_scikit_learn_on_random_data_with_nan_ties_and_
     _assert_boosting_bit_identical(booster, rows)
 
 
-def _real_model():
+def _trained_model(seed_model):
+    """train/model.skops where `make train` built it, else the two-pass model trained on the seed gold (a fresh
+    clone, as in CI)."""
+    from winnow.model import load_model
+
     from .conftest import REPO
 
     path = REPO / "train" / "model.skops"
-    if not path.is_file():
-        pytest.skip("train/model.skops not built (make train)")
-    from winnow.model import load_model
-
-    return load_model(path).classifier
+    return load_model(path if path.is_file() else seed_model[0] / "model.skops")
 
 
-def _assert_real_model_bit_identical(texts: dict[str, str], monkeypatch, min_rows: int) -> None:
-    """The trained model's boosters (every pass) on the feature rows of ``texts`` (id -> page dump), on the same
+def _assert_real_model_bit_identical(texts: dict[str, str], monkeypatch, min_rows: int, seed_model) -> None:
+    """A trained model's boosters (every pass) on the feature rows of ``texts`` (id -> page dump), on the same
     rows with values exactly at their thresholds, NaN and infinities; and the classifier's probabilities with and
     without the compiled module."""
     from winnow import model
     from winnow.features import sentence_table
 
-    classifier = _real_model()
+    classifier = _trained_model(seed_model).classifier
     features = classifier.featurize(sentence_table(list(segment_many(sorted(texts.items())))))
     seen = []  # (booster, its input) of every pass
     real = model.boosted_p_content
@@ -513,14 +513,14 @@ def _assert_real_model_bit_identical(texts: dict[str, str], monkeypatch, min_row
         assert np.array_equal(classifier.predict_proba_features(features), compiled)
 
 
-def test_compiled_boosting_equals_scikit_learn_on_the_real_model(seed_texts, monkeypatch, speedups):
-    _assert_real_model_bit_identical(seed_texts, monkeypatch, min_rows=100)
+def test_compiled_boosting_equals_scikit_learn_on_the_real_model(seed_texts, monkeypatch, speedups, seed_model):
+    _assert_real_model_bit_identical(seed_texts, monkeypatch, min_rows=100, seed_model=seed_model)
 
 
-def test_compiled_boosting_equals_scikit_learn_on_corpus_pages(corpora, monkeypatch, speedups):
+def test_compiled_boosting_equals_scikit_learn_on_corpus_pages(corpora, monkeypatch, speedups, seed_model):
     """As above on 10 real pages per benchmark corpus (thousands of rows)."""
     texts = {f"page{i}": text for i, text in enumerate(_corpus_dumps(corpora, 10))}
-    _assert_real_model_bit_identical(texts, monkeypatch, min_rows=2000)
+    _assert_real_model_bit_identical(texts, monkeypatch, min_rows=2000, seed_model=seed_model)
 
 
 def test_boosting_falls_back_to_scikit_learn(monkeypatch):
@@ -552,18 +552,14 @@ def test_boosting_falls_back_to_scikit_learn(monkeypatch):
         boosted_p_content(booster, X[:, :3])
 
 
-def test_cleaning_is_the_same_without_the_compiled_module(seed_texts, monkeypatch, speedups):
+def test_cleaning_is_the_same_without_the_compiled_module(seed_texts, monkeypatch, speedups, seed_model):
     """End to end, every compiled step switched off at once gives the very same sentences, ids, probabilities
     and cleaned text: pages mixing the seeds' lines with noise over the characters each step treats specially,
     with LF, CRLF and CR line breaks."""
     from winnow import features, model, segment
     from winnow.clean import join_kept, predict_texts
 
-    from .conftest import REPO
-
-    if not (REPO / "train" / "model.skops").is_file():
-        pytest.skip("train/model.skops not built (make train)")
-    winnow_model = model.load_model(REPO / "train" / "model.skops")
+    winnow_model = _trained_model(seed_model)
     rng = random.Random(17)
     lines = [line for text in seed_texts.values() for line in text.splitlines()]
     noise = list("aZé ßİıſK\u00a0\u2028\u3000\t.!?\"'“”…—-|@#©09٣\U0001f600Σς") + [
