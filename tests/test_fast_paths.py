@@ -227,7 +227,8 @@ def test_prefiltered_keyword_searches_equal_the_patterns(compiled, monkeypatch):
     words = [literal for literals in _PREFILTER_LITERALS.values() for literal in literals if literal.isalpha()]
     words += ["sign up", "log in", "ap photo", "comments are closed", "leave a reply", "anna says:", "said on",
               "donations", "tags", "topics", "apps", "http://", "www.x", "a.com", "b.co.uk", "@x", "#x"]
-    pieces = words + [w.upper() for w in words] + [w.title() for w in words] + list("  .-…:|©@#\t\n\u00a0") + [
+    pieces = words + [w.upper() for w in words] + [w.title() for w in words] + list(
+        "  .-…:|©@#\t\n\u00a0\u3000\x1c\x85\u2028") + [
         "K", "ſ", "İ", "ı", "’", "12", " - ", "...", "Reply", "x", "é"]
     texts = ["".join(rng.choice(pieces) for _ in range(rng.randint(0, 8))) for _ in range(4000)]
     texts += [text.replace(c, k) for text in texts[:500] for c, k in (("s", "ſ"), ("k", "K"), ("i", "ı"), ("i", "İ"))]
@@ -297,6 +298,16 @@ def test_joined_normalisation_equals_per_text():
     texts = ["".join(rng.choice(pieces) for _ in range(rng.randint(0, 8))) for _ in range(20000)]
     for batch in (texts, [*texts[:50], "line\nbreak"], [""], []):
         assert _normalised(batch) == [_DIGIT.sub("0", text.lower()) for text in batch]
+
+
+def test_the_whitespace_table_is_every_character_the_regex_calls_whitespace():
+    """The source-stamp prefilter's literals pair "-" with every character ``\\s`` matches (features._WHITESPACE,
+    built below U+3001 to keep imports fast): none lies beyond, and ``\\s`` is exactly ``str.isspace``."""
+    from winnow.features import _WHITESPACE
+
+    space = re.compile(r"\s")
+    everything = [char for char in map(chr, range(0x110000)) if space.fullmatch(char)]
+    assert list(_WHITESPACE) == everything == [char for char in map(chr, range(0x110000)) if char.isspace()]
 
 
 def test_the_case_folding_table_is_complete():

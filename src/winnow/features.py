@@ -49,6 +49,9 @@ _COMMENT_MARKER = re.compile(
 _CAPTION = re.compile(r"\b(?:image|photo|picture|gallery|getty|reuters|ap photo|afp|credit)\b", re.I)
 
 
+# Every character ``\s`` matches (str.isspace: a test checks the regex agrees).
+_WHITESPACE = tuple(char for char in map(chr, range(0x3001)) if char.isspace())
+
 # Literal prefilters (see FoldedTexts): every match of a pattern holds one of its literals once the text is
 # folded by FoldedTexts, so only the texts holding one are searched with the pattern.
 _PREFILTER_LITERALS: dict[re.Pattern, tuple[str, ...]] = {
@@ -56,7 +59,7 @@ _PREFILTER_LITERALS: dict[re.Pattern, tuple[str, ...]] = {
              "cookie", "advert", "click", "read more", "login", "log in", "register", "download", "app"),
     _META: ("updated", "published", "posted", "copyright", "all rights reserved", "tag", "topic", "©"),
     _CAPTION: ("image", "photo", "picture", "gallery", "getty", "reuters", "afp", "credit"),
-    _SOURCE_STAMP: ("-", "...", "…"),
+    _SOURCE_STAMP: (*(space + "-" for space in _WHITESPACE), "...", "…"),
     _URLISH: ("http", "www.", ".com", ".co.uk", "@", "#", "|"),
     _COMMENT_MARKER: ("comment", "respons", "repl", "reaction", "says", "said on", "wrote on"),
 }
