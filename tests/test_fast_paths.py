@@ -288,16 +288,17 @@ def test_compiled_window_sums_equal_the_python_definition(speedups):
 
 
 def test_joined_normalisation_equals_per_text():
-    """features._normalised lowers and zeroes digits on the joined texts: the same as text by text, final sigma
+    """features._normalised and lowered work on the joined texts: the same as text by text, final sigma
     (which depends on its neighbours), the dotted I (which lowers to two characters), other scripts' digits and
     texts holding a newline (which fall back to per text) included."""
-    from winnow.features import _DIGIT, _normalised
+    from winnow.features import _DIGIT, _normalised, lowered
 
     rng = random.Random(11)
     pieces = list("aAΣσςİ1٣۳x. \t\u0301\u0345") + ["ΑΣ", "ΣΑ", "aΣ.", "Σ\u0301"]
     texts = ["".join(rng.choice(pieces) for _ in range(rng.randint(0, 8))) for _ in range(20000)]
     for batch in (texts, [*texts[:50], "line\nbreak"], [""], []):
         assert _normalised(batch) == [_DIGIT.sub("0", text.lower()) for text in batch]
+        assert lowered(batch) == [text.lower() for text in batch]
 
 
 def test_the_whitespace_table_is_every_character_the_regex_calls_whitespace():

@@ -177,7 +177,7 @@ def _text_features_chunk(texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
     some = np.maximum(n_words, 1)
     flags = counts[:, 8:12].T
     # Exact shortcut: every timestamp holds a digit (``\d`` implies ``str.isdigit``).
-    ascii_lowered = [text.lower() if text.isascii() else None for text in texts]
+    ascii_lowered = [low if text.isascii() else None for text, low in zip(texts, lowered(texts), strict=True)]
     timestamps = [len(_findall_ignorecase(_TIMESTAMP, text, low)) if has_digit else 0
                   for text, low, has_digit in zip(texts, ascii_lowered, (digit > 0).tolist(), strict=True)]
     folded = FoldedTexts(texts)
@@ -416,13 +416,27 @@ def context_features(table: pd.DataFrame, texts: np.ndarray) -> np.ndarray:
     ]).reshape(len(table), len(CONTEXT_FEATURES))
 
 
-def _normalised(texts: list[str]) -> list[str]:
-    """Each text lower-cased, digits as 0: in one pass over the texts joined by newlines where none holds one
-    (both steps go character by character, and a newline reads as the end of a text to the final-sigma rule)."""
+def lowered(texts: Sequence[str]) -> list[str]:
+    """``[text.lower() for text in texts]``, in one pass over the texts joined by newlines where none holds one
+    (lower-casing goes character by character, and a newline reads as the end of a text to the final-sigma
+    rule, the one rule that looks at neighbours)."""
+    joined = _joined_without_newlines(texts)
+    return [text.lower() for text in texts] if joined is None else joined.lower().split("\n")
+
+
+def _joined_without_newlines(texts: Sequence[str]) -> str | None:
+    """The texts joined by newlines, or None where a text holds a newline itself (or there is none)."""
     joined = "\n".join(texts)
-    if joined.count("\n") != max(len(texts) - 1, 0):
+    return joined if texts and joined.count("\n") == len(texts) - 1 else None
+
+
+def _normalised(texts: list[str]) -> list[str]:
+    """Each text lower-cased, digits as 0 (both steps go character by character: one pass over the joined texts,
+    as :func:`lowered` does)."""
+    joined = _joined_without_newlines(texts)
+    if joined is None:
         return [_DIGIT.sub("0", text.lower()) for text in texts]
-    return _DIGIT.sub("0", joined.lower()).split("\n") if texts else []
+    return _DIGIT.sub("0", joined.lower()).split("\n")
 
 
 def _repeats_in_page(texts: pd.Series, page_of: np.ndarray) -> np.ndarray:

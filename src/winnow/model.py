@@ -40,7 +40,7 @@ try:  # the compiled n-gram hasher (optional: scikit-learn computes the same whe
     from winnow import _speedups
 except ImportError:  # pragma: no cover - depends on the install
     _speedups = None
-from winnow.features import PageFeatures, distinct, probability_context, sentence_table
+from winnow.features import PageFeatures, distinct, lowered, probability_context, sentence_table
 from winnow.site_features import SiteReference, site_repetition_features
 
 DEFAULT_MODEL_PATH = Path("train/model.skops")
@@ -126,7 +126,7 @@ def ngram_matrix(texts: list[str], n_features: int) -> sparse.csr_matrix:
 def _compiled_ngrams(texts: list[str], n_features: int, char_range: tuple[int, int]) -> sparse.csr_matrix | None:
     """The compiled half of :func:`ngram_matrix` (``winnow._speedups``, which hard-codes the other settings of
     :func:`ngram_vectorizers`: word 1-2-grams, L2 norms); None where a text UTF-8 cannot encode."""
-    rows = _speedups.ngram_rows([text.lower() for text in texts], n_features, *char_range)
+    rows = _speedups.ngram_rows(lowered(texts), n_features, *char_range)
     return None if rows is None else sparse.csr_matrix(rows, shape=(len(texts), 2 * n_features))
 
 
