@@ -317,12 +317,6 @@ def article_bounds(article_ids: np.ndarray) -> np.ndarray:
     return np.concatenate([[0], change, [len(article_ids)]])
 
 
-def article_index(article_ids: np.ndarray) -> np.ndarray:
-    """For every row, the number of its article's run of rows (0, 1, ...; rows grouped by article)."""
-    bounds = article_bounds(article_ids)
-    return np.repeat(np.arange(len(bounds) - 1), np.diff(bounds))
-
-
 def shift_within(values: np.ndarray, article_ids: np.ndarray, offset: int, fill: float = -1.0) -> np.ndarray:
     """``values`` moved by ``offset`` rows, never across an article boundary (``fill`` where nothing is)."""
     out = np.full_like(values, fill, dtype=np.float64)
