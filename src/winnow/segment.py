@@ -208,7 +208,7 @@ class _Sentencizer:
                           for chunk, lo, hi in zip(chunks, bounds[:-1], bounds[1:], strict=True))
 
     def _is_word_then_stop(self, chunk: str) -> bool:
-        """A third of the chunks spaCy would tokenize are an ASCII word and one stop ("said." "Why?"): spaCy
+        """About half the chunks spaCy would tokenize are an ASCII word and one stop ("said." "Why?"): spaCy
         splits off the stop as a sentence-final punctuation token, unless the chunk or its word is one of its
         special cases ("Jan.", "Mr.", "Wed." is "We" + "d."); such chunks are not tokenized (tests check them
         against spaCy)."""
