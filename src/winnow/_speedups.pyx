@@ -39,6 +39,7 @@ lone surrogate cannot be encoded: the caller then uses scikit-learn (which raise
 
 from libc.stdint cimport int32_t, int64_t, uint8_t, uint32_t
 from libc.stdlib cimport free, malloc, realloc
+from libc.string cimport memcpy
 from libc.math cimport sqrt
 from libcpp.algorithm cimport sort
 from libcpp.string cimport string
@@ -165,44 +166,67 @@ cdef inline bint _is_space(Py_UCS4 ch) noexcept nogil:
     return Py_UNICODE_ISSPACE(ch)
 
 
+cdef inline bint _in_run(Py_UCS4 ch, bint words) noexcept nogil:
+    return _is_word(ch) if words else not _is_space(ch)
+
+
+cdef inline Py_ssize_t _next_run(int kind, void* data, Py_ssize_t n, Py_ssize_t* i, bint words) noexcept:
+    """Move ``i[0]`` past the next maximal run of word characters (``words``) or of non-space characters;
+    return where the run starts (``n`` where there is none)."""
+    while i[0] < n and not _in_run(PyUnicode_READ(kind, data, i[0]), words):
+        i[0] += 1
+    cdef Py_ssize_t first = i[0]
+    while i[0] < n and _in_run(PyUnicode_READ(kind, data, i[0]), words):
+        i[0] += 1
+    return first
+
+
+cdef inline Py_ssize_t _encode(int kind, void* data, Py_ssize_t first, Py_ssize_t end, uint8_t* out,
+                               vector[Py_ssize_t]* offsets) noexcept:
+    """Write the UTF-8 bytes of characters ``first .. end`` to ``out``; return how many (-1 for a surrogate).
+    With ``offsets``, append the byte offset after each character (counted from ``out``, plus the last one
+    there)."""
+    cdef Py_ssize_t size = 0, k, base = offsets[0].back() if offsets != NULL else 0
+    cdef int written
+    for k in range(first, end):
+        written = _utf8(PyUnicode_READ(kind, data, k), out + size)
+        if written < 0:
+            return -1
+        size += written
+        if offsets != NULL:
+            offsets[0].push_back(base + size)
+    return size
+
+
 cdef int _word_columns(unicode text, Py_ssize_t n_features, _Buffer buffer, vector[Py_ssize_t]& starts,
                        vector[int32_t]& out) except -2:
     """Append the word 1-2-gram columns of one lower-cased text to ``out``; -1 if it cannot be encoded."""
-    cdef Py_ssize_t n = len(text), size = 0, i = 0, j, first, width
-    cdef int kind = PyUnicode_KIND(text), written
+    cdef Py_ssize_t n = len(text), size = 0, i = 0, j, first, width, written
+    cdef int kind = PyUnicode_KIND(text)
     cdef void* data = PyUnicode_DATA(text)
     buffer.reserve(4 * n + 8)
     starts.clear()
-    while i < n:
-        if not _is_word(PyUnicode_READ(kind, data, i)):
-            i += 1
-            continue
-        first = i  # a maximal run of word characters
-        while i < n and _is_word(PyUnicode_READ(kind, data, i)):
-            i += 1
+    while True:
+        first = _next_run(kind, data, n, &i, True)  # a maximal run of word characters
+        if first == n:
+            break
         if i - first < 2:
             continue
         starts.push_back(size)
-        for j in range(first, i):
-            written = _utf8(PyUnicode_READ(kind, data, j), buffer.data + size)
-            if written < 0:
-                return -1
-            size += written
+        written = _encode(kind, data, first, i, buffer.data + size, NULL)
+        if written < 0:
+            return -1
+        size += written
     starts.push_back(size)
     for j in range(<Py_ssize_t>starts.size() - 1):
         out.push_back(_column(buffer.data + starts[j], starts[j + 1] - starts[j], n_features))
-    for j in range(<Py_ssize_t>starts.size() - 2):  # bigrams: "first second"
+    for j in range(<Py_ssize_t>starts.size() - 2):  # bigrams: "first second", built after the tokens
         width = starts[j + 2] - starts[j] + 1
+        first = starts[j + 1] - starts[j]
         buffer.reserve(size + width)
-        first = size
-        for i in range(starts[j], starts[j + 1]):
-            buffer.data[first] = buffer.data[i]
-            first += 1
-        buffer.data[first] = 32  # " "
-        first += 1
-        for i in range(starts[j + 1], starts[j + 2]):
-            buffer.data[first] = buffer.data[i]
-            first += 1
+        memcpy(buffer.data + size, buffer.data + starts[j], first)
+        buffer.data[size + first] = 32  # " "
+        memcpy(buffer.data + size + first + 1, buffer.data + starts[j + 1], width - first - 1)
         out.push_back(_column(buffer.data + size, width, n_features))
     return 0
 
@@ -211,28 +235,22 @@ cdef int _char_wb_columns(unicode text, Py_ssize_t n_features, int min_n, int ma
                           vector[Py_ssize_t]& offsets, vector[int32_t]& out) except -2:
     """Append the padded-word character n-gram columns of one lower-cased text to ``out``; -1 if it cannot be
     encoded."""
-    cdef Py_ssize_t n = len(text), i = 0, first, length, size, offset, end
-    cdef int kind = PyUnicode_KIND(text), written, gram
+    cdef Py_ssize_t n = len(text), i = 0, first, length, size, offset, end, written
+    cdef int kind = PyUnicode_KIND(text), gram
     cdef void* data = PyUnicode_DATA(text)
     buffer.reserve(4 * n + 8)
-    while i < n:
-        if _is_space(PyUnicode_READ(kind, data, i)):
-            i += 1
-            continue
-        first = i  # a whitespace-free word, padded with a space on each side
-        while i < n and not _is_space(PyUnicode_READ(kind, data, i)):
-            i += 1
+    while True:
+        first = _next_run(kind, data, n, &i, False)  # a whitespace-free word, padded with a space on each side
+        if first == n:
+            break
         offsets.clear()
         offsets.push_back(0)
         buffer.data[0] = 32
-        size = 1
-        offsets.push_back(size)
-        for offset in range(first, i):
-            written = _utf8(PyUnicode_READ(kind, data, offset), buffer.data + size)
-            if written < 0:
-                return -1
-            size += written
-            offsets.push_back(size)
+        offsets.push_back(1)
+        written = _encode(kind, data, first, i, buffer.data + 1, &offsets)
+        if written < 0:
+            return -1
+        size = 1 + written
         buffer.data[size] = 32
         size += 1
         offsets.push_back(size)
