@@ -124,3 +124,36 @@ def test_word_then_stop_chunks_get_spacys_tokens(seed_texts):
     reference._tokenize(list(shortcut))
     fast._tokenize(list(shortcut))
     assert [fast.cache[chunk] for chunk in shortcut] == [reference.cache[chunk] for chunk in shortcut]
+
+
+def _span(match):
+    return None if match is None else match.span()
+
+
+def test_tail_suffix_search_matches_what_spacys_suffix_search_matches(seed_texts):
+    """The suffix search segmentation's tokenizer uses gives spaCy's own match on every suffix and prefix of
+    random strings over the characters spaCy's suffixes hold (ellipses of any length, units after digits,
+    degrees, possessives, quotes, a final newline), and of every chunk of the seeds."""
+    import random
+
+    import spacy
+
+    from winnow.segment import TailSuffixSearch, sentence_pipeline
+
+    nlp = spacy.blank("en")
+    stock = nlp.tokenizer.suffix_search
+    tail = TailSuffixSearch.for_pattern(stock, nlp.Defaults.suffixes)
+    assert tail is not None and tail.unbounded is not None and 0 < tail.width < 10
+    assert isinstance(sentence_pipeline().tokenizer.suffix_search, TailSuffixSearch)
+    rng = random.Random(3)
+    pieces = list(".…'\"’”)]%°CFkm5x-\n!?,;:") + ["....", "'s", "’S", "km", "°F.", "kg.", "…)", "."] + ["a"] * 4
+    strings = ["".join(rng.choice(pieces) for _ in range(rng.randint(0, 30))) for _ in range(4000)]
+    strings += [chunk for text in seed_texts.values() for chunk in text.split()]
+    strings += [f"x5{unit}{end}" for unit in ("km/h", "mbar", "اكواب", "%") for end in ("", "\n", ".", ".\n")]
+    checked = 0
+    for string in strings:
+        for part in {string[k:] for k in range(len(string) + 1)} | {string[:k] for k in range(len(string) + 1)}:
+            assert _span(tail(part)) == _span(stock(part)), repr(part)
+            checked += 1
+    assert checked > 100_000
+    assert TailSuffixSearch.for_pattern(re.compile(r"(?:x|y)$").search, ["x", "y"]) is None

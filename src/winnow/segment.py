@@ -52,7 +52,55 @@ def sentence_pipeline():
     nlp = spacy.blank("en")
     nlp.add_pipe("sentencizer")
     nlp.vocab.lex_attr_getters = {IS_PUNCT: nlp.vocab.lex_attr_getters[IS_PUNCT]}
+    tail_search = TailSuffixSearch.for_pattern(nlp.tokenizer.suffix_search, nlp.Defaults.suffixes)
+    if tail_search is not None:
+        nlp.tokenizer.suffix_search = tail_search
     return nlp
+
+
+class TailSuffixSearch:
+    """spaCy's suffix search, giving the same match, started near the end of the string.
+
+    The suffix pattern is an alternation of some eighty suffixes each anchored at the end (``piece$``), and
+    ``re.search`` tries every one of them at every position of the string: that took most of spaCy's tokenizing
+    time. A suffix at most ``width`` characters long can only start in the last ``width + 1`` positions (the
+    one extra for ``$`` matching before a final newline), and the search there sees the same characters (a
+    lookbehind reads before the start position). The suffixes of unbounded length (an ellipsis of any length) are
+    searched for on their own first: where one starts earlier, the whole string is searched as spaCy does.
+    """
+
+    def __init__(self, pattern: re.Pattern, unbounded: re.Pattern | None, width: int):
+        self.search_all = pattern.search
+        self.unbounded = unbounded
+        self.width = width
+
+    @classmethod
+    def for_pattern(cls, search: Callable, suffixes: Iterable[str]) -> TailSuffixSearch | None:
+        """For spaCy's ``tokenizer.suffix_search`` compiled from ``suffixes`` (``compile_suffix_regex``); None
+        where it is not (another tokenizer keeps its own search)."""
+        from re import _parser
+
+        from spacy.util import compile_suffix_regex
+
+        pattern = getattr(search, "__self__", None)
+        pieces = [piece for piece in suffixes if piece.strip()]  # the pieces compile_suffix_regex keeps
+        if not isinstance(pattern, re.Pattern) or compile_suffix_regex(pieces).pattern != pattern.pattern:
+            return None
+        widths = [_parser.parse(f"{piece}$", pattern.flags).getwidth()[1] for piece in pieces]
+        bounded = [width for width in widths if width < _parser.MAXREPEAT]
+        unbounded = [piece for piece, width in zip(pieces, widths, strict=True) if width >= _parser.MAXREPEAT]
+        unbounded_pattern = re.compile(compile_suffix_regex(unbounded).pattern, pattern.flags) if unbounded else None
+        return cls(pattern, unbounded_pattern, max(bounded, default=0))
+
+    def __call__(self, string: str) -> re.Match | None:
+        start = len(string) - self.width - 1
+        if start <= 0:
+            return self.search_all(string)
+        if self.unbounded is not None:
+            early = self.unbounded.search(string)
+            if early is not None and early.start() < start:
+                return self.search_all(string)
+        return self.search_all(string, start)
 
 
 def iter_blocks(text: str) -> Iterator[tuple[int, str]]:
