@@ -430,6 +430,35 @@ def test_compiled_chunk_scan_equals_the_python_scan(speedups):
     assert found > 10_000
 
 
+def _assert_compiled_split_equals_python(pages: list[list[str]]) -> None:
+    from winnow import segment
+
+    compiled = segment._Sentencizer(segment.sentence_pipeline)
+    python = segment._Sentencizer(segment.sentence_pipeline)
+    assert compiled.compiled is not None
+    for blocks in pages:
+        assert compiled.split(blocks) == python._split_python(blocks), blocks
+
+
+def test_compiled_split_equals_the_python_split(seed_texts, speedups):
+    """segment._Sentencizer.split: the compiled sentence spans equal the Python definition on the seeds and on
+    random blocks over what moves a boundary (closing punctuation after a stop, punctuation of several scripts
+    and astral planes starting the next chunk, whitespace of every kind between them)."""
+    rng = random.Random(5)
+    pieces = list("ab .!?。)]\"'”’“(-—…;:,\t\u00a0\u2003\x0b\x1c") + [
+        "  ", "Mr.", "U.S.", "3.5", "...", "?!", ".)", "?\"", "𑁇", "𝐀", "\U0001f600", "«", "»", "¡", "¿", "؟", "।"]
+    texts = ["".join(rng.choice(pieces) for _ in range(rng.randint(1, 60))) for _ in range(4000)]
+    pages = [[block for _, block in iter_blocks(text)] for text in list(seed_texts.values()) + texts]
+    assert sum(len(blocks) for blocks in pages) > 3500
+    _assert_compiled_split_equals_python(pages)
+
+
+def test_compiled_split_equals_the_python_split_on_corpus_pages(corpora, speedups):
+    """The same on 40 real pages per corpus (rendered to dumps)."""
+    _assert_compiled_split_equals_python([[block for _, block in iter_blocks(text)]
+                                          for text in _corpus_dumps(corpora, 40)])
+
+
 def _with_ties_and_specials(booster, X, rng):
     """Rows of X, then copies with values set exactly at the booster's split thresholds (ties: ``<=`` goes left)
     and with NaN, +inf and -inf in random places."""

@@ -4,8 +4,8 @@
 ``text_counts``: the whole-number statistics behind :func:`winnow.features.text_features` (its Python
 definition is ``features._text_counts_python``).
 
-``ChunkFinder``: where sentence boundaries can be, for :mod:`winnow.segment` (its Python definition is
-``_Sentencizer._candidates_python``).
+``ChunkFinder``: where sentence boundaries can be, and the sentence spans of a page's blocks, for
+:mod:`winnow.segment` (its Python definitions are ``_Sentencizer._candidates_python`` and ``_split_python``).
 
 ``literal_rows``: which of many texts hold which literals, in one scan, for the keyword patterns' prefilters
 (the compiled half of ``winnow.features.FoldedTexts.candidates``; its Python definition is
@@ -43,6 +43,8 @@ from libc.string cimport memcpy
 from libc.math cimport sqrt
 from libcpp.algorithm cimport sort
 from libcpp.string cimport string
+from cython.operator cimport dereference as deref
+from libcpp.unordered_map cimport unordered_map
 from libcpp.unordered_set cimport unordered_set
 from libcpp.vector cimport vector
 
@@ -473,16 +475,23 @@ def text_counts(list texts, stop_words):
 
 
 cdef class ChunkFinder:
-    """Finds the whitespace-free chunks of a text that hold a sentence-final character (the compiled half of
-    ``winnow.segment._Sentencizer._candidates``, which defines it): built once from the sentencizer's
-    ``punct_chars`` (single characters)."""
+    """Where sentence boundaries can be, and the sentence spans of blocks, for ``winnow.segment._Sentencizer``
+    (the compiled half of ``_candidates`` and ``split``, whose Python definitions are ``_candidates_python`` and
+    ``_split_python``): built once from the sentencizer's ``punct_chars`` (single characters)."""
     cdef bint ascii_final[128]
     cdef unordered_set[uint32_t] other_final
+    cdef bint ascii_punct_start[128]
+    cdef unordered_map[uint32_t, bint] other_punct_start
+    cdef object category
 
     def __init__(self, final_chars):
+        import unicodedata
+
         cdef int i
+        self.category = unicodedata.category
         for i in range(128):
             self.ascii_final[i] = False
+            self.ascii_punct_start[i] = self.category(chr(i)).startswith("P")
         for char in final_chars:
             if len(char) != 1:
                 raise ValueError("sentence-final characters must be single characters")
@@ -495,6 +504,17 @@ cdef class ChunkFinder:
         if ch < 128:
             return self.ascii_final[<uint32_t>ch]
         return self.other_final.count(<uint32_t>ch) > 0
+
+    cdef bint _may_start_punctuation(self, Py_UCS4 ch) except -1:
+        """``winnow.segment._may_start_punctuation`` of a chunk starting with ``ch``: Unicode category P*."""
+        if ch < 128:
+            return self.ascii_punct_start[<uint32_t>ch]
+        found = self.other_punct_start.find(<uint32_t>ch)
+        if found != self.other_punct_start.end():
+            return deref(found).second
+        value = self.category(chr(ch)).startswith("P")
+        self.other_punct_start[<uint32_t>ch] = value
+        return value
 
     def candidates(self, unicode block):
         """``(start, end)`` of every whitespace-free chunk of ``block`` holding a sentence-final character, in
@@ -514,6 +534,94 @@ cdef class ChunkFinder:
                 end += 1
             out.append((start, end))
         return out
+
+    def needed(self, list blocks, dict cache):
+        """Each block's candidate chunks, and the chunks the spans need tokens of that ``cache`` lacks: every
+        candidate, and the chunk after one (after a single space) where it may start with punctuation."""
+        cdef Py_ssize_t n, start, end, follower_end
+        cdef int kind
+        cdef void* data
+        cdef unicode block
+        all_candidates = []
+        wanted = set()
+        for block in blocks:
+            found = self.candidates(block)
+            all_candidates.append(found)
+            n = len(block)
+            kind = PyUnicode_KIND(block)
+            data = PyUnicode_DATA(block)
+            for start, end in found:
+                wanted.add(block[start:end])
+                if end + 1 < n and PyUnicode_READ(kind, data, end) == 32 \
+                        and not _is_space(PyUnicode_READ(kind, data, end + 1)) \
+                        and self._may_start_punctuation(PyUnicode_READ(kind, data, end + 1)):
+                    follower_end = end + 1
+                    while follower_end < n and not _is_space(PyUnicode_READ(kind, data, follower_end)):
+                        follower_end += 1
+                    wanted.add(block[end + 1:follower_end])
+        return all_candidates, [chunk for chunk in wanted if chunk not in cache]
+
+    def spans(self, list blocks, list candidates, dict cache, tokens):
+        """The sentence spans of each block (stripped, non-empty) from its candidate chunks and the chunks'
+        tokens: ``cache[chunk]``, else ``tokens(chunk)``, as ``(start, is_final, is_punct)`` triples."""
+        cdef unicode block
+        out = []
+        for block, found in zip(blocks, candidates, strict=True):
+            out.append(self._block_spans(block, found, cache, tokens) if found else [(0, len(block))])
+        return out
+
+    cdef list _block_spans(self, unicode block, list found, dict cache, tokens):
+        cdef Py_ssize_t n = len(block), start, end, position = 0, gap_end, chunk_end
+        cdef int kind = PyUnicode_KIND(block)
+        cdef void* data = PyUnicode_DATA(block)
+        cdef vector[Py_ssize_t] starts
+        cdef unordered_set[Py_ssize_t] candidate_starts
+        cdef bint seen_final
+        starts.push_back(0)
+        for start, end in found:
+            candidate_starts.insert(start)
+        for start, end in found:
+            if start < position:  # already read as the chunk after a sentence-final one
+                continue
+            seen_final = _advance(block[start:end], start, False, starts, cache, tokens)
+            position = end
+            while seen_final and position < n:
+                gap_end = position
+                while gap_end < n and _is_space(PyUnicode_READ(kind, data, gap_end)):
+                    gap_end += 1
+                if gap_end - position != 1 or PyUnicode_READ(kind, data, position) != 32:
+                    starts.push_back(position)  # a whitespace token: neither punctuation nor sentence-final
+                    break
+                if gap_end == n:  # (stripped blocks never end in whitespace)
+                    break
+                chunk_end = gap_end
+                while chunk_end < n and not _is_space(PyUnicode_READ(kind, data, chunk_end)):
+                    chunk_end += 1
+                if candidate_starts.count(gap_end) or self._may_start_punctuation(PyUnicode_READ(kind, data, gap_end)):
+                    seen_final = _advance(block[gap_end:chunk_end], gap_end, True, starts, cache, tokens)
+                else:  # its first token is not punctuation, and none of its tokens is sentence-final
+                    starts.push_back(gap_end)
+                    seen_final = False
+                position = chunk_end
+        return _trimmed(block, starts)
+
+
+cdef bint _advance(unicode chunk, Py_ssize_t offset, bint seen_final, vector[Py_ssize_t]& starts, dict cache,
+                   tokens) except -1:
+    """The sentencizer rule over one chunk's tokens (``winnow.segment._Sentencizer._advance``)."""
+    cdef Py_ssize_t start
+    found = cache.get(chunk)
+    if found is None:
+        found = tokens(chunk)
+    for token in found:
+        start = token[0]
+        if seen_final and not token[2] and not token[1]:
+            if offset + start > 0:
+                starts.push_back(offset + start)
+            seen_final = False
+        elif token[1]:
+            seen_final = True
+    return seen_final
 
 
 cdef struct _TreeNode:
@@ -840,7 +948,14 @@ def blocks(unicode text):
 def trimmed_spans(unicode block, list starts):
     """The spans between consecutive ``starts`` (ascending offsets into ``block``, then its end), trimmed of
     whitespace; whitespace-only spans dropped (the compiled half of ``winnow.segment._trimmed``)."""
-    cdef Py_ssize_t n = len(block), k, start, end, count = len(starts)
+    cdef vector[Py_ssize_t] offsets
+    for start in starts:
+        offsets.push_back(start)
+    return _trimmed(block, offsets)
+
+
+cdef list _trimmed(unicode block, vector[Py_ssize_t]& starts):
+    cdef Py_ssize_t n = len(block), k, start, end, count = starts.size()
     cdef int kind = PyUnicode_KIND(block)
     cdef void* data = PyUnicode_DATA(block)
     out = []

@@ -198,6 +198,13 @@ class _Sentencizer:
 
     def split(self, blocks: list[str]) -> list[list[tuple[int, int]]]:
         """Character spans of the sentences of each block (stripped, non-empty lines)."""
+        if self.compiled is not None:  # the same spans, compiled (tests compare the two)
+            candidates, missing = self.compiled.needed(blocks, self.cache)
+            self._tokenize(missing)
+            return self.compiled.spans(blocks, candidates, self.cache, self._tokens)
+        return self._split_python(blocks)
+
+    def _split_python(self, blocks: list[str]) -> list[list[tuple[int, int]]]:
         candidates = [self._candidates(block) for block in blocks]
         needed: set[str] = set()
         for block, chunks in zip(blocks, candidates, strict=True):
