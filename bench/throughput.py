@@ -158,7 +158,6 @@ def run_stages(work: Path, model_path: str) -> dict:
     checked against the model's own ``predict_proba`` on every batch, so the breakdown is of the real work.
     """
     import numpy as np
-    from threadpoolctl import threadpool_limits
 
     from winnow.clean import PAGE_BATCH, join_kept
     from winnow.features import (
@@ -174,7 +173,7 @@ def run_stages(work: Path, model_path: str) -> dict:
         sentence_table,
         text_features_and_comment_markers,
     )
-    from winnow.model import FeatureSet, boosted_p_content, load_model, ngram_matrix
+    from winnow.model import FeatureSet, boosted_p_content, load_model, ngram_matrix, one_openmp_thread
     from winnow.segment import segment_many
     from winnow.site_features import site_repetition_features
     from winnow.textio import read_article
@@ -214,7 +213,7 @@ def run_stages(work: Path, model_path: str) -> dict:
         features = FeatureSet(meta, dense, ngrams, site)
         with stage("n-gram model (SGD) and its context"):
             p_ngram = probability_context(classifier.ngram_model_.predict_proba(ngrams)[:, 1], meta)
-        with stage("gradient boosting"), threadpool_limits(limits=1, user_api="openmp"):
+        with stage("gradient boosting"), one_openmp_thread():
             p = boosted_p_content(classifier.passes_[0], np.hstack([*classifier._dense_parts(features), p_ngram]))
         with stage("join kept sentences"):
             per_page = np.split(p, np.cumsum([len(records) for records in sentences])[:-1])

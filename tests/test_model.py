@@ -189,3 +189,23 @@ def test_pages_of_many_sites_share_batches_without_mixing(trained):
         for (*_, p1), (*_, p2) in zip(together, alone, strict=True):
             assert np.array_equal(p1, p2)
     assert len(together) == 2
+
+
+def test_predicting_and_fitting_run_one_openmp_thread():
+    """Fitting and predicting run the gradient boosting's OpenMP pool with one thread (deterministic, and no
+    threads spinning on a busy machine), and leave the pool as they found it."""
+    from threadpoolctl import threadpool_info
+
+    from winnow.model import one_openmp_thread
+
+    def openmp_threads():
+        return {pool["num_threads"] for pool in threadpool_info() if pool["user_api"] == "openmp"}
+
+    before = openmp_threads()
+    assert before, "scikit-learn's OpenMP runtime is loaded with winnow.model"
+    with one_openmp_thread():
+        assert openmp_threads() == {1}
+        with one_openmp_thread():  # the controller is reused: nesting works as threadpool_limits does
+            assert openmp_threads() == {1}
+        assert openmp_threads() == {1}
+    assert openmp_threads() == before

@@ -22,6 +22,7 @@ import threading
 import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -34,7 +35,7 @@ from sklearn.feature_extraction.text import HashingVectorizer
 from sklearn.linear_model import SGDClassifier
 from sklearn.model_selection import GroupKFold
 from sklearn.preprocessing import normalize
-from threadpoolctl import threadpool_limits
+from threadpoolctl import ThreadpoolController
 
 try:  # the compiled n-gram hasher (optional: scikit-learn computes the same where it is not built)
     from winnow import _speedups
@@ -233,6 +234,18 @@ _TREES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 _TREES_LOCK = threading.Lock()
 
 
+@lru_cache(maxsize=1)
+def _threadpools() -> ThreadpoolController:
+    """The thread pools of the loaded libraries, inspected once: ``threadpool_limits`` inspects them on every
+    call, which took 5 ms, as long as a batch of 64 pages spends in the gradient boosting."""
+    return ThreadpoolController()
+
+
+def one_openmp_thread():
+    """A context in which OpenMP (scikit-learn's gradient boosting) runs one thread."""
+    return _threadpools().limit(limits=1, user_api="openmp")
+
+
 class SentenceClassifier(ClassifierMixin, BaseEstimator):
     """Stacked content/boilerplate classifier over a sentence table (see module docstring)."""
 
@@ -288,7 +301,7 @@ class SentenceClassifier(ClassifierMixin, BaseEstimator):
         """Fit on precomputed features (cross-validation computes them once for all folds)."""
         # One OpenMP thread: deterministic, and far faster than spinning threads on a busy 2-core box;
         # parallelism comes from processes over folds/pages instead.
-        with threadpool_limits(limits=1, user_api="openmp"):
+        with one_openmp_thread():
             return self._fit(features, np.asarray(y, dtype=int),
                              np.asarray(groups if groups is not None else features.meta["article_id"]), sample_weight)
 
@@ -338,7 +351,7 @@ class SentenceClassifier(ClassifierMixin, BaseEstimator):
         return self.predict_proba_features(self.featurize(table, site_reference))
 
     def predict_proba_features(self, features: FeatureSet) -> np.ndarray:
-        with threadpool_limits(limits=1, user_api="openmp"):
+        with one_openmp_thread():
             inputs = self._dense_parts(features)
             if self.use_ngrams:
                 inputs.append(probability_context(self.ngram_model_.predict_proba(features.ngrams)[:, 1],
