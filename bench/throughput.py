@@ -173,7 +173,7 @@ def run_stages(work: Path, model_path: str) -> dict:
         sentence_table,
         text_features_and_comment_markers,
     )
-    from winnow.model import FeatureSet, boosted_p_content, load_model, ngram_matrix, one_openmp_thread
+    from winnow.model import DistinctNgrams, FeatureSet, boosted_p_content, load_model, ngram_matrix, one_openmp_thread
     from winnow.segment import segment_many
     from winnow.site_features import site_repetition_features
     from winnow.textio import read_article
@@ -206,13 +206,13 @@ def run_stages(work: Path, model_path: str) -> dict:
                                comment_features(table, markers)])
         with stage("hashed n-grams (word 1-2, char 3-4)"):
             unique, rows = distinct(table["text"])
-            ngrams = ngram_matrix(unique, classifier.ngram_features)[rows]
+            ngrams = DistinctNgrams(ngram_matrix(unique, classifier.ngram_features), rows)
         with stage("site repetition features"):
             site = site_repetition_features(table, None)
         meta = table[["article_id", "block", "index"]].reset_index(drop=True)
         features = FeatureSet(meta, dense, ngrams, site)
         with stage("n-gram model (SGD) and its context"):
-            p_ngram = probability_context(classifier.ngram_model_.predict_proba(ngrams)[:, 1], meta)
+            p_ngram = probability_context(ngrams.p_content(classifier.ngram_model_), meta)
         with stage("gradient boosting"), one_openmp_thread():
             p = boosted_p_content(classifier.passes_[0], np.hstack([*classifier._dense_parts(features), p_ngram]))
         with stage("join kept sentences"):

@@ -77,7 +77,7 @@ class FeatureSet:
 
     meta: pd.DataFrame  # article_id, block, index: what probability_context needs
     dense: np.ndarray  # PageFeatures
-    ngrams: sparse.csr_matrix | None  # hashed word + character n-grams
+    ngrams: DistinctNgrams | None  # hashed word + character n-grams
     site: np.ndarray  # site repetition features (winnow.site_features)
 
     def __len__(self) -> int:
@@ -85,7 +85,29 @@ class FeatureSet:
 
     def subset(self, rows: np.ndarray) -> FeatureSet:
         return FeatureSet(self.meta.iloc[rows].reset_index(drop=True), self.dense[rows],
-                          None if self.ngrams is None else self.ngrams[rows], self.site[rows])
+                          None if self.ngrams is None else self.ngrams.subset(rows), self.site[rows])
+
+
+@dataclass
+class DistinctNgrams:
+    """The n-gram rows of a table's distinct texts (``matrix``) and every sentence's row among them (``rows``).
+    Sentences of a page batch repeat each other's text (the same cruft on every page): prediction reads each
+    distinct text once, and a subset of sentences shares the matrix."""
+
+    matrix: sparse.csr_matrix
+    rows: np.ndarray
+
+    def subset(self, rows: np.ndarray) -> DistinctNgrams:
+        return DistinctNgrams(self.matrix, self.rows[rows])
+
+    def expanded(self) -> sparse.csr_matrix:
+        """One row per sentence (to fit on)."""
+        return self.matrix[self.rows]
+
+    def p_content(self, model: SGDClassifier) -> np.ndarray:
+        """P(content) of every sentence, each distinct text predicted once (rows are predicted independently:
+        the values are those of ``model.predict_proba(self.expanded())``, bit for bit)."""
+        return model.predict_proba(self.matrix)[:, 1][self.rows]
 
 
 def ngram_vectorizers(n_features: int) -> list[HashingVectorizer]:
@@ -106,7 +128,7 @@ def featurize(table: pd.DataFrame, ngram_features: int | None, site_reference: S
     ngrams = None
     if ngram_features:
         texts, rows = distinct(table["text"])  # hash each distinct sentence once
-        ngrams = ngram_matrix(texts, ngram_features)[rows]
+        ngrams = DistinctNgrams(ngram_matrix(texts, ngram_features), rows)
     return FeatureSet(meta, dense, ngrams, site_repetition_features(table, site_reference))
 
 
@@ -309,8 +331,9 @@ class SentenceClassifier(ClassifierMixin, BaseEstimator):
         self.classes_ = np.array([0, 1])
         inputs = self._dense_parts(features)
         if self.use_ngrams:
-            p_ngram = self._out_of_fold(self._ngram_model(), features.ngrams, y, groups, sample_weight)
-            self.ngram_model_ = self._ngram_model().fit(features.ngrams, y, sample_weight=sample_weight)
+            ngrams = features.ngrams.expanded()
+            p_ngram = self._out_of_fold(self._ngram_model(), ngrams, y, groups, sample_weight)
+            self.ngram_model_ = self._ngram_model().fit(ngrams, y, sample_weight=sample_weight)
             inputs.append(probability_context(p_ngram, features.meta))
         self.passes_ = []
         for pass_no in range(self.passes):
@@ -354,8 +377,7 @@ class SentenceClassifier(ClassifierMixin, BaseEstimator):
         with one_openmp_thread():
             inputs = self._dense_parts(features)
             if self.use_ngrams:
-                inputs.append(probability_context(self.ngram_model_.predict_proba(features.ngrams)[:, 1],
-                                                  features.meta))
+                inputs.append(probability_context(features.ngrams.p_content(self.ngram_model_), features.meta))
             p = np.zeros(len(features))
             for pass_no, booster in enumerate(self.passes_):
                 p = boosted_p_content(booster, np.hstack(inputs))
