@@ -166,8 +166,9 @@ def clean_command(
 
     Examples: `winnow clean page.txt`, `cat page.txt | winnow clean -`,
     `winnow clean --input-dir dumps/ --output-dir clean/`. Files that are binary or undecodable are skipped
-    with a message; empty results are written as empty files. With --by-site (a crawl stored as
-    dumps/<site>/*.txt), pages are also compared with other pages of their site.
+    with a message; empty results are written as empty files. Each file is written atomically (a temporary
+    file renamed into place) but not synced to disk one by one: after a power loss, rerun. With --by-site (a
+    crawl stored as dumps/<site>/*.txt), pages are also compared with other pages of their site.
 
     At scale: `winnow clean --engine datatrove --input-format jsonl --input-dir crawl/ --output-dir clean/
     --tasks 8 --workers 2` runs winnow as a datatrove step (output: OUTPUT_DIR/<rank>.jsonl records with id,
@@ -205,7 +206,8 @@ def clean_command(
             if output_dir is None:
                 sys.stdout.write(cleaned)
             else:
-                write_text_atomic((output_dir if site is None else output_dir / site) / f"{name}.txt", cleaned)
+                write_text_atomic((output_dir if site is None else output_dir / site) / f"{name}.txt", cleaned,
+                                  durable=False)  # rebuilt by a rerun: one fsync per file cost as much as cleaning
             progress.advance(task)
     if output_dir is not None:
         sites = f" of {len(groups)} sites" if by_site else ""
