@@ -491,13 +491,30 @@ def probability_context(p: np.ndarray, table: pd.DataFrame) -> np.ndarray:
     """Features from a previous pass's P(content): neighbours' values, window and block means."""
     article_ids = table["article_id"].to_numpy()
     bounds = article_bounds(article_ids)
-    # grouped by a string key: pandas' mean over integer group keys differs in the last bit on some blocks
-    block_key = table["article_id"].astype(str) + "#" + table["block"].astype(str)
-    block_mean = pd.Series(p).groupby(block_key.to_numpy()).transform("mean").to_numpy()
-    parts = [p, block_mean]
+    parts = [p, block_means(p, table)]
     parts += [shift_within(p, article_ids, k, fill=0.5) for k in (-3, -2, -1, 1, 2, 3)]
     parts += window_means(p, bounds, (1, 2, 5, 10))
     return np.column_stack(parts)
+
+
+def block_means(values: np.ndarray, table: pd.DataFrame) -> np.ndarray:
+    """Each row's mean of ``values`` over its (article, block), exactly as pandas' groupby mean over the keys
+    ``"<article_id>#<block>"`` computes it (the model was trained on those values).
+
+    pandas' mean depends in the last bit on how the groups are numbered (blocks numbered in order of appearance
+    give other values on some blocks), so the blocks are numbered in the sorted order of those keys, which are
+    built once per block rather than once per row (that took most of the time).
+    """
+    groups = block_groups(table)
+    n_groups = int(groups.max(initial=-1)) + 1
+    first_row = np.zeros(n_groups, dtype=np.int64)
+    first_row[groups[::-1]] = np.arange(len(groups))[::-1]
+    keys = np.array([f"{article}#{block}" for article, block in zip(
+        table["article_id"].to_numpy()[first_row].tolist(), table["block"].to_numpy()[first_row].tolist(),
+        strict=True)], dtype=object)
+    rank = np.empty(n_groups, dtype=np.int64)
+    rank[np.argsort(keys, kind="stable")] = np.arange(n_groups)
+    return pd.Series(values).groupby(rank[groups]).transform("mean").to_numpy()
 
 
 def main_region_features(table: pd.DataFrame, texts: np.ndarray) -> np.ndarray:
