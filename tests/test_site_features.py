@@ -42,7 +42,10 @@ def test_shares_count_other_pages_once_each():
 def test_unknown_sites_are_pages_of_their_own():
     x = site_repetition_features(_table(PAGES))
     assert np.all(x[-6:] == 0)
-    assert np.all(site_repetition_features(_table(PAGES).drop(columns="site")) == 0)
+    no_sites = _table(PAGES).drop(columns="site")
+    for reference in (None, SiteReference.build(_table(PAGES)), SiteReference.build(no_sites)):
+        x = site_repetition_features(no_sites, reference)
+        assert x.shape == (len(no_sites), len(SITE_FEATURES)) and np.all(x == 0)
 
 
 def test_independent_of_page_order_and_of_how_pages_are_batched():

@@ -144,8 +144,8 @@ def site_repetition_features(table: pd.DataFrame, reference: SiteReference | Non
     A text counts once per page however often the page repeats it (in-page repetition is a page feature).
     Shares are 0 when the site has no other reference page.
     """
-    if len(table) == 0:
-        return np.zeros((0, len(SITE_FEATURES)))
+    if len(table) == 0 or "site" not in table:  # without sites every page is a site of its own: nothing recurs
+        return np.zeros((len(table), len(SITE_FEATURES)))
     rows = _Rows(table)
     if reference is None:
         if not rows.site[~rows.member_key.duplicated()].duplicated().any():  # no site with two pages
