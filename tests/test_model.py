@@ -37,9 +37,11 @@ def test_training_writes_model_and_card(trained):
 
 
 def test_same_inputs_give_the_same_model_bytes_and_scores(trained, processed, tmp_path):
+    """Training again (into a directory that does not exist yet) writes the same model and CV predictions."""
     work, card = trained
-    again = train(work / "config.toml", processed, REPO / "annotations", tmp_path / "model.skops")
-    assert (tmp_path / "model.skops").read_bytes() == (work / "model.skops").read_bytes()
+    again = train(work / "config.toml", processed, REPO / "annotations", tmp_path / "new" / "model.skops")
+    assert (tmp_path / "new" / "model.skops").read_bytes() == (work / "model.skops").read_bytes()
+    assert (tmp_path / "new" / "cv-predictions.parquet").read_bytes() == (work / "cv-predictions.parquet").read_bytes()
     assert again["cv"] == card["cv"]
 
 

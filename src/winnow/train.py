@@ -21,7 +21,7 @@ from sklearn.metrics import precision_recall_fscore_support
 from sklearn.model_selection import GroupKFold
 
 from winnow.annotations import gold_labels, load_annotations
-from winnow.jsonio import read_jsonl, write_text_atomic
+from winnow.jsonio import atomic_open, read_jsonl, write_text_atomic
 from winnow.model import FeatureSet, SentenceClassifier, featurize, save_model
 from winnow.site_features import UNKNOWN_SITE_SUFFIX
 
@@ -178,7 +178,8 @@ def train(config_path: Path, processed_dir: Path, annotations_dir: Path, model_p
     if cv:
         oof, classifier = cross_validate(data, classifier, features, int(config.get("cv_folds", 5)),
                                          int(config.get("n_jobs", 2)), fit_final=True)
-        oof.to_parquet(model_path.with_name("cv-predictions.parquet"), index=False)
+        with atomic_open(model_path.with_name("cv-predictions.parquet"), "wb") as handle:
+            oof.to_parquet(handle, index=False)
         cv_scores = scores_by_corpus(oof, threshold)
     else:
         classifier.fit_features(features, data.y, data.groups, data.table["weight"].to_numpy())
