@@ -162,12 +162,12 @@ def run_stages(work: Path, model_path: str) -> dict:
 
     from winnow.clean import PAGE_BATCH, join_kept
     from winnow.features import (
+        DistinctTexts,
         PageFeatures,
         article_bounds,
         block_features,
         comment_features,
         context_features,
-        distinct,
         main_region_features,
         neighbour_features,
         probability_context,
@@ -198,16 +198,16 @@ def run_stages(work: Path, model_path: str) -> dict:
         with stage("sentence table"):
             table = sentence_table(sentences)
         with stage("text features (length, words, patterns)"):
-            texts, markers = text_features_and_comment_markers(table["text"].tolist())
+            unique = DistinctTexts(table["text"])  # shared with the page features and the n-grams, as featurize does
+            texts, markers = text_features_and_comment_markers(table["text"], unique)
         with stage("page features (position, blocks, neighbours, comments)"):
             article_ids = table["article_id"].to_numpy()
-            dense = np.hstack([texts, context_features(table, texts),
+            dense = np.hstack([texts, context_features(table, texts, unique),
                                neighbour_features(texts, article_ids, article_bounds(article_ids)),
                                main_region_features(table, texts), block_features(table, texts),
                                comment_features(table, markers)])
         with stage("hashed n-grams (word 1-2, char 3-4)"):
-            unique, rows = distinct(table["text"])
-            ngrams = DistinctNgrams(ngram_matrix(unique, classifier.ngram_features), rows)
+            ngrams = DistinctNgrams(ngram_matrix(unique.texts, classifier.ngram_features, unique.lowered), unique.rows)
         with stage("site repetition features"):
             site = site_repetition_features(table, None)
         meta = table[["article_id", "block", "index"]].reset_index(drop=True)

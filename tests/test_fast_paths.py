@@ -299,6 +299,28 @@ def test_joined_normalisation_equals_per_text():
     for batch in (texts, [*texts[:50], "line\nbreak"], [""], []):
         assert _normalised(batch) == [_DIGIT.sub("0", text.lower()) for text in batch]
         assert lowered(batch) == [text.lower() for text in batch]
+        assert _normalised(batch, lowered(batch)) == _normalised(batch)  # from the texts already lower-cased
+
+
+def test_features_of_a_batch_share_its_distinct_texts(seed_texts):
+    """featurize computes the distinct texts, their lower case and normalised forms once for the page features
+    and the n-grams: the same numbers as each computing its own (PageFeatures, ngram_matrix of the texts)."""
+    from winnow.features import _DIGIT, CONTEXT_FEATURES, PageFeatures, sentence_table
+    from winnow.model import featurize, ngram_matrix
+
+    pages = [(name, text) for name, text in seed_texts.items()]
+    pages.append(("noise", "ΑΣ Σ.\nΣ1 and ΣΑ 3h ago.\nσ2 AND σα 4H AGO.\nİstanbul 12 May. Reply\nReply"))
+    table = sentence_table(list(segment_many(pages)))
+    features = featurize(table, 2**12)
+    assert features.dense.tobytes() == PageFeatures().transform(table).tobytes()
+    expected = ngram_matrix(table["text"].tolist(), 2**12)
+    assert (features.ngrams.expanded() != expected).nnz == 0
+    # the in-page repetition count (read from the shared normalised texts) by its plain definition
+    normalised = [(page, _DIGIT.sub("0", text.lower()))
+                  for page, text in zip(table["article_id"], table["text"], strict=True)]
+    repeats = np.array([normalised.count(key) for key in normalised], dtype=float)
+    column = len(TEXT_FEATURES) + CONTEXT_FEATURES.index("dup_in_page")
+    assert np.array_equal(features.dense[:, column], np.log1p(repeats - 1)) and repeats.max() > 1
 
 
 def test_the_whitespace_table_is_every_character_the_regex_calls_whitespace():

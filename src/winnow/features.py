@@ -12,7 +12,7 @@ import bisect
 import itertools
 import re
 from collections.abc import Iterable, Sequence
-from functools import lru_cache
+from functools import cached_property, lru_cache
 
 import numpy as np
 import pandas as pd
@@ -105,13 +105,18 @@ def text_features(texts: Sequence[str]) -> np.ndarray:
     return text_features_and_comment_markers(texts)[0]
 
 
-def text_features_and_comment_markers(texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+def text_features_and_comment_markers(texts: Sequence[str], unique: DistinctTexts | None = None,
+                                      ) -> tuple[np.ndarray, np.ndarray]:
     """:func:`text_features`, and whether each text is a comment-thread marker (see :func:`comment_features`):
-    both from one pass over the distinct texts (they share its keyword scan)."""
-    texts, rows = distinct(texts)  # pages repeat their cruft: compute each distinct text once
-    chunks = [_text_features_chunk(texts[i:i + _TEXT_CHUNK]) for i in range(0, len(texts), _TEXT_CHUNK)]
+    both from one pass over the distinct texts (they share its keyword scan). ``unique``: ``DistinctTexts(texts)``,
+    where the caller has it already."""
+    unique = unique or DistinctTexts(texts)  # pages repeat their cruft: compute each distinct text once
+    texts, low = unique.texts, unique.lowered
+    chunks = [_text_features_chunk(texts[i:i + _TEXT_CHUNK], low[i:i + _TEXT_CHUNK])
+              for i in range(0, len(texts), _TEXT_CHUNK)]
     if not chunks:
         return np.zeros((0, len(TEXT_FEATURES)), dtype=np.float64), np.zeros(0)
+    rows = unique.rows
     return np.vstack([features for features, _ in chunks])[rows], np.concatenate([m for _, m in chunks])[rows]
 
 
@@ -120,6 +125,24 @@ def distinct(texts: Iterable[str]) -> tuple[list[str], np.ndarray]:
     index: dict[str, int] = {}
     rows = [index.setdefault(text, len(index)) for text in texts]
     return list(index), np.array(rows, dtype=np.int64)
+
+
+class DistinctTexts:
+    """The distinct sentence texts of a table (:func:`distinct`), with their lower-cased and normalised forms
+    computed on first use: the text features, the in-page repetition count and the n-gram hasher all read them,
+    so a batch of pages computes each once."""
+
+    def __init__(self, texts: Iterable[str]):
+        self.texts, self.rows = distinct(texts)
+
+    @cached_property
+    def lowered(self) -> list[str]:
+        return lowered(self.texts)
+
+    @cached_property
+    def normalised_rows(self) -> np.ndarray:
+        """Each distinct text's row among the distinct normalised texts (lower case, digits as 0)."""
+        return distinct(_normalised(self.texts, self.lowered))[1]
 
 
 _TEXT_CHUNK = 50_000  # texts per vectorised chunk (bounds the per-character arrays)
@@ -169,7 +192,7 @@ def _text_counts_python(texts: list[str]) -> np.ndarray:
                             *(np.array(column, dtype=np.int64) for column in flags)]).reshape(n, len(TEXT_COUNTS))
 
 
-def _text_features_chunk(texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
+def _text_features_chunk(texts: list[str], low: list[str]) -> tuple[np.ndarray, np.ndarray]:
     n = len(texts)
     counts = text_counts(texts)
     lengths, upper, digit, other, n_words, word_chars, stops, capitalised = counts[:, :8].T
@@ -177,7 +200,7 @@ def _text_features_chunk(texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
     some = np.maximum(n_words, 1)
     flags = counts[:, 8:12].T
     # Exact shortcut: every timestamp holds a digit (``\d`` implies ``str.isdigit``).
-    ascii_lowered = [low if text.isascii() else None for text, low in zip(texts, lowered(texts), strict=True)]
+    ascii_lowered = [lower if text.isascii() else None for text, lower in zip(texts, low, strict=True)]
     timestamps = [len(_findall_ignorecase(_TIMESTAMP, text, low)) if has_digit else 0
                   for text, low, has_digit in zip(texts, ascii_lowered, (digit > 0).tolist(), strict=True)]
     folded = FoldedTexts(texts)
@@ -370,10 +393,11 @@ def window_sum(values: np.ndarray, bounds: np.ndarray, radius: int) -> np.ndarra
     return _window_sums(values, bounds, (radius,))[0][0]
 
 
-def context_features(table: pd.DataFrame, texts: np.ndarray) -> np.ndarray:
+def context_features(table: pd.DataFrame, texts: np.ndarray, unique: DistinctTexts | None = None) -> np.ndarray:
     """Position in the page, the block a sentence sits in, repetition in the page, runs of short lines.
 
     Computed for all pages at once: a page's rows are a run, and every per-page quantity is a group statistic.
+    ``unique``: the table's distinct texts, where the caller has them already.
     """
     article_ids = table["article_id"].to_numpy()
     bounds = article_bounds(article_ids)
@@ -394,7 +418,7 @@ def context_features(table: pd.DataFrame, texts: np.ndarray) -> np.ndarray:
     row = np.arange(len(table))
     first_in_block = (row == page_start) | np.r_[True, blocks[1:] != blocks[:-1]]
     pos_in_block = row - np.maximum.accumulate(np.where(first_in_block, row, 0))
-    repeats = _repeats_in_page(table["text"], page_of)
+    repeats = _repeats_in_page(unique or DistinctTexts(table["text"]), page_of)
     block_n = block_sizes[block_group]
     return np.column_stack([
         table["index"].to_numpy() / np.maximum(page_size - 1, 1),
@@ -424,20 +448,19 @@ def _joined_without_newlines(texts: Sequence[str]) -> str | None:
     return joined if texts and joined.count("\n") == len(texts) - 1 else None
 
 
-def _normalised(texts: list[str]) -> list[str]:
-    """Each text lower-cased, digits as 0 (both steps go character by character: one pass over the joined texts,
-    as :func:`lowered` does)."""
+def _normalised(texts: list[str], low: list[str] | None = None) -> list[str]:
+    """Each text lower-cased (``low``, where the caller has it), digits as 0 (both steps go character by
+    character: one pass over the joined texts, as :func:`lowered` does)."""
     joined = _joined_without_newlines(texts)
     if joined is None:
         return [_DIGIT.sub("0", text.lower()) for text in texts]
-    return _DIGIT.sub("0", joined.lower()).split("\n")
+    return _DIGIT.sub("0", joined.lower() if low is None else "\n".join(low)).split("\n")
 
 
-def _repeats_in_page(texts: pd.Series, page_of: np.ndarray) -> np.ndarray:
+def _repeats_in_page(unique: DistinctTexts, page_of: np.ndarray) -> np.ndarray:
     """How often each sentence's text, lower-cased with digits as 0, occurs in its page."""
-    distinct_texts, rows = distinct(texts)
-    normalised = distinct(_normalised(distinct_texts))[1]
-    page_and_text = page_of * (int(normalised.max(initial=0)) + 1) + normalised[rows]
+    normalised = unique.normalised_rows
+    page_and_text = page_of * (int(normalised.max(initial=0)) + 1) + normalised[unique.rows]
     _, occurrence, occurrences = np.unique(page_and_text, return_inverse=True, return_counts=True)
     return occurrences[occurrence]
 
@@ -471,12 +494,18 @@ class PageFeatures(TransformerMixin, BaseEstimator):
         return self
 
     def transform(self, table: pd.DataFrame) -> np.ndarray:
-        texts, markers = text_features_and_comment_markers(table["text"].tolist())
-        article_ids = table["article_id"].to_numpy()
-        bounds = article_bounds(article_ids)
-        return np.hstack([texts, context_features(table, texts), neighbour_features(texts, article_ids, bounds),
-                          main_region_features(table, texts), block_features(table, texts),
-                          comment_features(table, markers)])
+        return page_features(table)
+
+
+def page_features(table: pd.DataFrame, unique: DistinctTexts | None = None) -> np.ndarray:
+    """:class:`PageFeatures` of a sentence table; ``unique``: its distinct texts, where the caller has them."""
+    unique = unique or DistinctTexts(table["text"])
+    texts, markers = text_features_and_comment_markers(table["text"], unique)
+    article_ids = table["article_id"].to_numpy()
+    bounds = article_bounds(article_ids)
+    return np.hstack([texts, context_features(table, texts, unique), neighbour_features(texts, article_ids, bounds),
+                      main_region_features(table, texts), block_features(table, texts),
+                      comment_features(table, markers)])
 
 
 def block_groups(table: pd.DataFrame) -> np.ndarray:

@@ -41,7 +41,7 @@ try:  # the compiled n-gram hasher (optional: scikit-learn computes the same whe
     from winnow import _speedups
 except ImportError:  # pragma: no cover - depends on the install
     _speedups = None
-from winnow.features import PageFeatures, distinct, lowered, probability_context, sentence_table
+from winnow.features import DistinctTexts, lowered, page_features, probability_context, sentence_table
 from winnow.site_features import SiteReference, site_repetition_features
 
 DEFAULT_MODEL_PATH = Path("train/model.skops")
@@ -124,33 +124,37 @@ def featurize(table: pd.DataFrame, ngram_features: int | None, site_reference: S
     """Dense page features, site repetition features (pages compared with ``site_reference``, by default the
     table's own pages) and (unless ``ngram_features`` is None) hashed n-grams of a sentence table."""
     meta = table[["article_id", "block", "index"]].reset_index(drop=True)
-    dense = PageFeatures().transform(table)
+    unique = DistinctTexts(table["text"])  # page features and n-grams compute each distinct sentence once
+    dense = page_features(table, unique)
     ngrams = None
     if ngram_features:
-        texts, rows = distinct(table["text"])  # hash each distinct sentence once
-        ngrams = DistinctNgrams(ngram_matrix(texts, ngram_features), rows)
+        ngrams = DistinctNgrams(ngram_matrix(unique.texts, ngram_features, unique.lowered), unique.rows)
     return FeatureSet(meta, dense, ngrams, site_repetition_features(table, site_reference))
 
 
-def ngram_matrix(texts: list[str], n_features: int) -> sparse.csr_matrix:
-    """The hashed word and character n-grams of :func:`ngram_vectorizers`, side by side, one row per text.
+def ngram_matrix(texts: list[str], n_features: int, low: list[str] | None = None) -> sparse.csr_matrix:
+    """The hashed word and character n-grams of :func:`ngram_vectorizers`, side by side, one row per text
+    (``low``: the texts lower-cased, where the caller has them).
 
     Computed by the compiled hasher ``winnow._speedups`` when it is built (``pip install`` compiles it where a
     C++ compiler exists), else by scikit-learn; both give the same matrix, value for value (tested).
     """
     words, chars = ngram_vectorizers(n_features)
-    compiled = _compiled_ngrams(texts, n_features, chars.ngram_range) if _speedups is not None else None
+    compiled = None
+    if _speedups is not None:
+        compiled = _compiled_ngrams(lowered(texts) if low is None else low, n_features, chars.ngram_range)
     if compiled is None:
         compiled = sparse.hstack([words.transform(texts), char_wb_transform(chars, texts)], format="csr")
         compiled.sort_indices()  # the same storage as the compiled path, so training sums in the same order
     return compiled
 
 
-def _compiled_ngrams(texts: list[str], n_features: int, char_range: tuple[int, int]) -> sparse.csr_matrix | None:
-    """The compiled half of :func:`ngram_matrix` (``winnow._speedups``, which hard-codes the other settings of
-    :func:`ngram_vectorizers`: word 1-2-grams, L2 norms); None where a text UTF-8 cannot encode."""
-    rows = _speedups.ngram_rows(lowered(texts), n_features, *char_range)
-    return None if rows is None else sparse.csr_matrix(rows, shape=(len(texts), 2 * n_features))
+def _compiled_ngrams(low: list[str], n_features: int, char_range: tuple[int, int]) -> sparse.csr_matrix | None:
+    """The compiled half of :func:`ngram_matrix` over lower-cased texts (``winnow._speedups``, which hard-codes
+    the other settings of :func:`ngram_vectorizers`: word 1-2-grams, L2 norms); None where a text UTF-8 cannot
+    encode."""
+    rows = _speedups.ngram_rows(low, n_features, *char_range)
+    return None if rows is None else sparse.csr_matrix(rows, shape=(len(low), 2 * n_features))
 
 
 def char_wb_transform(vectorizer: HashingVectorizer, texts: list[str]) -> sparse.csr_matrix:
