@@ -213,7 +213,7 @@ def run_stages(work: Path, model_path: str) -> dict:
         meta = table[["article_id", "block", "index"]].reset_index(drop=True)
         features = FeatureSet(meta, dense, ngrams, site)
         with stage("n-gram model (SGD) and its context"):
-            p_ngram = probability_context(ngrams.p_content(classifier.ngram_model_), meta)
+            p_ngram = probability_context(ngrams.p_content(classifier.ngram_model_), meta, classifier.prob_regions)
         with stage("gradient boosting"), one_openmp_thread():
             p = boosted_p_content(classifier.passes_[0], np.hstack([*classifier._dense_parts(features), p_ngram]))
         with stage("join kept sentences"):

@@ -646,3 +646,26 @@ def test_cleaning_is_the_same_without_the_compiled_module(seed_texts, monkeypatc
         pure = clean_all()
     assert sum(len(records) for records, _, _ in compiled) > 2000
     assert pure == compiled
+
+
+def test_compiled_max_runs_equal_the_python_definition(speedups, monkeypatch):
+    """features.max_runs: the compiled Kadane scan over every page equals _max_subarray page by page, on ties,
+    all-negative pages, zeros, NaN and infinities."""
+    from winnow import features
+
+    rng = np.random.default_rng(8)
+    for trial in range(300):
+        sizes = rng.integers(1, 30, size=rng.integers(1, 6))
+        bounds = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
+        values = rng.choice([-1.0, -0.5, 0.0, 0.5, 1.0, rng.normal()], size=bounds[-1])
+        if trial % 10 == 0:
+            values[rng.integers(0, len(values))] = rng.choice([np.nan, np.inf, -np.inf])
+        compiled = features.max_runs(values, bounds)
+        with monkeypatch.context() as patch:
+            patch.setattr(features, "_speedups", None)
+            python = features.max_runs(values, bounds)
+        assert all(np.array_equal(a, b) for a, b in zip(compiled, python, strict=True)), trial
+    empty = features.max_runs(np.zeros(0), np.zeros(1, dtype=np.int64))
+    assert empty[0].shape == empty[1].shape == (0,)
+    with pytest.raises(ValueError):
+        speedups.max_runs(np.zeros(3), np.array([0, 5], dtype=np.int64))

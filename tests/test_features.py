@@ -9,6 +9,7 @@ from winnow.features import (
     block_features,
     comment_features,
     main_region_features,
+    probability_region,
     sentence_table,
     text_features,
 )
@@ -39,6 +40,16 @@ def test_main_region_is_the_run_of_prose():
     assert inside[0].startswith("The council") and inside[-1].startswith("The mayor")
     assert _max_subarray(np.array([-1.0, 2.0, 3.0, -10.0, 4.0])) == (1, 3)
     assert _max_subarray(np.array([])) == (0, 0)
+
+
+def test_probability_region_is_the_most_probable_run_of_each_page():
+    p = np.array([0.1, 0.9, 0.4, 0.8, 0.2, 0.3, 0.45, 0.2])
+    bounds = np.array([0, 5, 8])  # two pages: 5 and 3 sentences
+    inside, distance, position, share = probability_region(p, bounds)
+    assert inside.tolist() == [0, 1, 1, 1, 0, 0, 1, 0]  # a weak sentence between strong ones stays in
+    assert np.allclose(distance, np.log1p([1, 0, 0, 0, 1, 1, 0, 1]))
+    assert position[:5].tolist() == [-1 / 3, 0.0, 1 / 3, 2 / 3, 1.0]
+    assert np.allclose(share, [0.6] * 5 + [1 / 3] * 3)  # a page below 0.5 everywhere: its best sentence
 
 
 def test_block_features_describe_the_whole_line():
@@ -102,3 +113,31 @@ def test_block_means_equal_the_string_key_groupby_bit_for_bit():
         checked += len(table)
     assert checked > 20_000
     assert block_means(np.zeros(0), pd.DataFrame({"article_id": [], "block": []})).shape == (0,)
+
+
+def _region_reference(p: np.ndarray, bounds: np.ndarray, offset: float) -> list[np.ndarray]:
+    """probability_region's definition, page by page."""
+    out = np.zeros((len(p), 4), dtype=np.float64)
+    for start, end in zip(bounds[:-1], bounds[1:], strict=True):
+        lo, hi = _max_subarray(p[start:end] - offset)
+        idx = np.arange(end - start)
+        distance = np.where(idx < lo, lo - idx, np.where(idx >= hi, idx - hi + 1, 0))
+        out[start:end] = np.column_stack([((idx >= lo) & (idx < hi)).astype(float), np.log1p(distance),
+                                          np.clip((idx - lo) / max(hi - lo, 1), -1.0, 2.0),
+                                          np.full(end - start, (hi - lo) / (end - start))])
+    return list(out.T)
+
+
+def test_probability_region_equals_its_page_by_page_definition():
+    """All pages at once (runs found by features.max_runs) give the page-by-page values bit for bit: one-row
+    pages, pages below the offset everywhere, ties, and offsets other than 0.5."""
+    from winnow.features import probability_region
+
+    rng = np.random.default_rng(2)
+    for trial in range(200):
+        sizes = rng.integers(1, 40, size=rng.integers(1, 8))
+        bounds = np.concatenate([[0], np.cumsum(sizes)])
+        p = rng.random(bounds[-1]) if trial % 3 else rng.choice([0.0, 0.25, 0.5, 0.75, 1.0], bounds[-1])
+        for offset in (0.5, 0.3, 0.9):
+            got, expected = probability_region(p, bounds, offset), _region_reference(p, bounds, offset)
+            assert all(a.tobytes() == b.tobytes() for a, b in zip(got, expected, strict=True)), (trial, offset)

@@ -14,6 +14,9 @@ definition is ``features._text_counts_python``).
 ``window_sums``: sums over windows of neighbouring sentences within each page, for the neighbour and context
 features (its Python definition is ``features._window_sums_python``).
 
+``max_runs``: each page's run of sentences with the largest sum of scores (Kadane), for the page-region
+features (its Python definition is ``features._max_subarray``, page by page).
+
 ``blocks`` and ``trimmed_spans``: a page's lines and its sentences' spans, stripped of whitespace, for
 :mod:`winnow.segment` (their Python definitions are ``segment._iter_blocks_python`` and ``_trimmed_python``).
 
@@ -40,7 +43,7 @@ lone surrogate cannot be encoded: the caller then uses scikit-learn (which raise
 from libc.stdint cimport int32_t, int64_t, uint8_t, uint32_t
 from libc.stdlib cimport free, malloc, realloc
 from libc.string cimport memcpy
-from libc.math cimport sqrt
+from libc.math cimport INFINITY, sqrt
 from libcpp.algorithm cimport sort
 from libcpp.string cimport string
 from cython.operator cimport dereference as deref
@@ -971,3 +974,32 @@ cdef list _trimmed(unicode block, vector[Py_ssize_t]& starts):
         if start < end:
             out.append((start, end))
     return out
+
+def max_runs(const double[::1] values, const int64_t[::1] bounds):
+    """For each page (rows ``bounds[k] .. bounds[k + 1]``), ``(lo, hi)`` of its contiguous run of rows with the
+    largest sum of ``values``, relative to the page's first row (the compiled half of
+    ``winnow.features.max_runs``; its Python definition is ``features._max_subarray``, page by page)."""
+    cdef Py_ssize_t n_pages = bounds.shape[0] - 1 if bounds.shape[0] > 0 else 0, k, i, start, end, lo, best_lo
+    cdef Py_ssize_t best_hi
+    cdef double best, running
+    if n_pages > 0 and (bounds[0] < 0 or bounds[n_pages] > values.shape[0]):
+        raise ValueError("bounds must be offsets into values")
+    lows = np.zeros(n_pages, dtype=np.int64)
+    highs = np.zeros(n_pages, dtype=np.int64)
+    cdef int64_t[::1] out_lo = lows
+    cdef int64_t[::1] out_hi = highs
+    for k in range(n_pages):
+        start, end = bounds[k], bounds[k + 1]
+        if end < start:
+            raise ValueError("bounds must not decrease")
+        best, best_lo, best_hi = -INFINITY, 0, 0
+        running, lo = 0.0, 0
+        for i in range(end - start):
+            if running <= 0:
+                running, lo = values[start + i], i
+            else:
+                running = running + values[start + i]
+            if running > best:
+                best, best_lo, best_hi = running, lo, i + 1
+        out_lo[k], out_hi[k] = best_lo, best_hi
+    return lows, highs

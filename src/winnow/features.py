@@ -516,13 +516,17 @@ def block_groups(table: pd.DataFrame) -> np.ndarray:
     return pd.factorize(pages * (int(blocks.max(initial=0)) + 1) + blocks)[0]
 
 
-def probability_context(p: np.ndarray, table: pd.DataFrame) -> np.ndarray:
-    """Features from a previous pass's P(content): neighbours' values, window and block means."""
+def probability_context(p: np.ndarray, table: pd.DataFrame, regions: Sequence[float] = ()) -> np.ndarray:
+    """Features from a previous pass's P(content): neighbours' values, window and block means, and for each
+    offset in ``regions`` where the sentence lies relative to the page's most probable run
+    (:func:`probability_region`)."""
     article_ids = table["article_id"].to_numpy()
     bounds = article_bounds(article_ids)
     parts = [p, block_means(p, table)]
     parts += [shift_within(p, article_ids, k, fill=0.5) for k in (-3, -2, -1, 1, 2, 3)]
     parts += window_means(p, bounds, (1, 2, 5, 10))
+    for offset in regions:
+        parts += probability_region(p, bounds, offset)
     return np.column_stack(parts)
 
 
@@ -544,6 +548,37 @@ def block_means(values: np.ndarray, table: pd.DataFrame) -> np.ndarray:
     rank = np.empty(n_groups, dtype=np.int64)
     rank[np.argsort(keys, kind="stable")] = np.arange(n_groups)
     return pd.Series(values).groupby(rank[groups]).transform("mean").to_numpy()
+
+
+def probability_region(p: np.ndarray, bounds: np.ndarray, offset: float = 0.5) -> list[np.ndarray]:
+    """Where each sentence lies relative to its page's most probable run of content: the contiguous run of
+    sentences with the largest sum of ``p - offset`` (:func:`main_region_features` with learned scores).
+
+    A page is judged against itself: even where every sentence is below ``offset`` its best run is nominated,
+    and a weak sentence between strong ones is inside. Columns: inside the run, log distance to it (sentences),
+    relative position inside it, the run's share of the page's sentences.
+    """
+    lo, hi = max_runs(p - offset, bounds)
+    sizes = np.diff(bounds)
+    page_of = np.repeat(np.arange(len(sizes)), sizes)
+    idx = np.arange(len(p)) - bounds[:-1][page_of]
+    row_lo, row_hi = lo[page_of], hi[page_of]
+    distance = np.where(idx < row_lo, row_lo - idx, np.where(idx >= row_hi, idx - row_hi + 1, 0))
+    return [((idx >= row_lo) & (idx < row_hi)).astype(float), np.log1p(distance),
+            np.clip((idx - row_lo) / np.maximum(row_hi - row_lo, 1), -1.0, 2.0),
+            ((hi - lo) / np.maximum(sizes, 1))[page_of]]
+
+
+def max_runs(values: np.ndarray, bounds: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """For each page (rows ``bounds[k]`` to ``bounds[k + 1]``), ``(lo, hi)`` of :func:`_max_subarray` of its
+    values (compiled in ``winnow._speedups`` where it is built; tests compare the two)."""
+    values = np.ascontiguousarray(values, dtype=np.float64)
+    bounds = np.ascontiguousarray(bounds, dtype=np.int64)
+    if _speedups is not None:
+        return _speedups.max_runs(values, bounds)
+    runs = [_max_subarray(values[start:end]) for start, end in zip(bounds[:-1], bounds[1:], strict=True)]
+    return (np.array([lo for lo, _ in runs], dtype=np.int64).reshape(-1),
+            np.array([hi for _, hi in runs], dtype=np.int64).reshape(-1))
 
 
 def main_region_features(table: pd.DataFrame, texts: np.ndarray) -> np.ndarray:

@@ -5,7 +5,8 @@ The classifier is a stack of scikit-learn estimators, each fit on a sentence tab
 
 1. ``ngrams``: hashed word and character n-grams -> logistic regression by SGD (what the sentence *says*);
 2. ``pass 1``: gradient boosting over the page features (length, stop words, punctuation, stamps, position,
-   block, neighbours) plus the n-gram probability of the sentence and of its neighbours;
+   block, neighbours) plus the n-gram probability of the sentence and of its neighbours, and (``prob_regions``)
+   where the sentence lies relative to the page's most probable run of sentences;
 3. ``pass 2`` (optional): the same again, also fed pass 1's probabilities of the neighbours -- a learned
    smoothing, because cruft comes in runs.
 
@@ -45,7 +46,7 @@ from winnow.features import DistinctTexts, lowered, page_features, probability_c
 from winnow.site_features import SiteReference, site_repetition_features
 
 DEFAULT_MODEL_PATH = Path("train/model.skops")
-FORMAT_VERSION = 2  # 2: site repetition features
+FORMAT_VERSION = 3  # 2: site repetition features; 3: prob_regions
 # Every non-builtin type the model file may hold; loading refuses anything else.
 TRUSTED_TYPES = [
     "winnow.model.SentenceClassifier",
@@ -289,6 +290,7 @@ class SentenceClassifier(ClassifierMixin, BaseEstimator):
         max_leaf_nodes: int = 31,
         l2_regularization: float = 0.0,
         inner_folds: int = 3,
+        prob_regions: Sequence[float] = (),
         random_state: int = 0,
     ):
         self.passes = passes
@@ -303,6 +305,7 @@ class SentenceClassifier(ClassifierMixin, BaseEstimator):
         self.max_leaf_nodes = max_leaf_nodes
         self.l2_regularization = l2_regularization
         self.inner_folds = inner_folds
+        self.prob_regions = prob_regions
         self.random_state = random_state
 
     def featurize(self, table: pd.DataFrame, site_reference: SiteReference | None = None) -> FeatureSet:
@@ -338,14 +341,14 @@ class SentenceClassifier(ClassifierMixin, BaseEstimator):
             ngrams = features.ngrams.expanded()
             p_ngram = self._out_of_fold(self._ngram_model(), ngrams, y, groups, sample_weight)
             self.ngram_model_ = self._ngram_model().fit(ngrams, y, sample_weight=sample_weight)
-            inputs.append(probability_context(p_ngram, features.meta))
+            inputs.append(probability_context(p_ngram, features.meta, self.prob_regions))
         self.passes_ = []
         for pass_no in range(self.passes):
             stacked = np.hstack(inputs)
             booster = self._booster()
             if pass_no < self.passes - 1:
                 p_pass = self._out_of_fold(booster, stacked, y, groups, sample_weight)
-                inputs.append(probability_context(p_pass, features.meta))
+                inputs.append(probability_context(p_pass, features.meta, self.prob_regions))
             booster.fit(stacked, y, sample_weight=sample_weight)
             self.passes_.append(booster)
         return self
@@ -381,12 +384,13 @@ class SentenceClassifier(ClassifierMixin, BaseEstimator):
         with one_openmp_thread():
             inputs = self._dense_parts(features)
             if self.use_ngrams:
-                inputs.append(probability_context(features.ngrams.p_content(self.ngram_model_), features.meta))
+                inputs.append(probability_context(features.ngrams.p_content(self.ngram_model_), features.meta,
+                                                  self.prob_regions))
             p = np.zeros(len(features))
             for pass_no, booster in enumerate(self.passes_):
                 p = boosted_p_content(booster, np.hstack(inputs))
                 if pass_no < len(self.passes_) - 1:
-                    inputs.append(probability_context(p, features.meta))
+                    inputs.append(probability_context(p, features.meta, self.prob_regions))
         return np.column_stack([1 - p, p])
 
     def predict(self, table: pd.DataFrame) -> np.ndarray:
