@@ -235,12 +235,14 @@ def learning_curve(config_path: Path, processed_dir: Path, annotations_dir: Path
 
 
 ABLATIONS: dict[str, dict[str, Any]] = {
-    "page features only (1 pass)": {"use_ngrams": False, "passes": 1, "use_site_features": False},
+    "page features only (1 pass)": {"use_ngrams": False, "passes": 1, "use_site_features": False,
+                                    "prob_regions": ()},
     "n-grams only (their probabilities and the neighbours')": {"use_page_features": False, "passes": 1,
-                                                               "use_site_features": False},
-    "page features + n-grams (1 pass)": {"passes": 1, "use_site_features": False},
-    "page features + n-grams + site repetition (1 pass)": {"passes": 1},
-    "page features + n-grams + neighbour smoothing (2 passes)": {"passes": 2},
+                                                               "use_site_features": False, "prob_regions": ()},
+    "page features + n-grams (1 pass)": {"passes": 1, "use_site_features": False, "prob_regions": ()},
+    "page features + n-grams + site repetition (1 pass)": {"passes": 1, "prob_regions": ()},
+    "+ the page's most probable run of sentences (1 pass)": {"passes": 1, "prob_regions": (0.5,)},
+    "+ neighbour smoothing (2 passes)": {"passes": 2, "prob_regions": (0.5,)},
 }
 
 
