@@ -110,7 +110,8 @@ def text_features_and_comment_markers(texts: Sequence[str], unique: DistinctText
     """:func:`text_features`, and whether each text is a comment-thread marker (see :func:`comment_features`):
     both from one pass over the distinct texts (they share its keyword scan). ``unique``: ``DistinctTexts(texts)``,
     where the caller has it already."""
-    unique = unique or DistinctTexts(texts)  # pages repeat their cruft: compute each distinct text once
+    if unique is None:  # pages repeat their cruft: compute each distinct text once
+        unique = DistinctTexts(texts)
     texts, low = unique.texts, unique.lowered
     chunks = [_text_features_chunk(texts[i:i + _TEXT_CHUNK], low[i:i + _TEXT_CHUNK])
               for i in range(0, len(texts), _TEXT_CHUNK)]
@@ -418,7 +419,7 @@ def context_features(table: pd.DataFrame, texts: np.ndarray, unique: DistinctTex
     row = np.arange(len(table))
     first_in_block = (row == page_start) | np.r_[True, blocks[1:] != blocks[:-1]]
     pos_in_block = row - np.maximum.accumulate(np.where(first_in_block, row, 0))
-    repeats = _repeats_in_page(unique or DistinctTexts(table["text"]), page_of)
+    repeats = _repeats_in_page(DistinctTexts(table["text"]) if unique is None else unique, page_of)
     block_n = block_sizes[block_group]
     return np.column_stack([
         table["index"].to_numpy() / np.maximum(page_size - 1, 1),
@@ -499,7 +500,8 @@ class PageFeatures(TransformerMixin, BaseEstimator):
 
 def page_features(table: pd.DataFrame, unique: DistinctTexts | None = None) -> np.ndarray:
     """:class:`PageFeatures` of a sentence table; ``unique``: its distinct texts, where the caller has them."""
-    unique = unique or DistinctTexts(table["text"])
+    if unique is None:
+        unique = DistinctTexts(table["text"])
     texts, markers = text_features_and_comment_markers(table["text"], unique)
     article_ids = table["article_id"].to_numpy()
     bounds = article_bounds(article_ids)
