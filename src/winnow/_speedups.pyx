@@ -559,8 +559,7 @@ cdef class ChunkFinder:
                         and not _is_space(PyUnicode_READ(kind, data, end + 1)) \
                         and self._may_start_punctuation(PyUnicode_READ(kind, data, end + 1)):
                     follower_end = end + 1
-                    while follower_end < n and not _is_space(PyUnicode_READ(kind, data, follower_end)):
-                        follower_end += 1
+                    _next_run(kind, data, n, &follower_end, False)  # the chunk starting there
                     wanted.add(block[end + 1:follower_end])
         return all_candidates, [chunk for chunk in wanted if chunk not in cache]
 
@@ -598,8 +597,7 @@ cdef class ChunkFinder:
                 if gap_end == n:  # (stripped blocks never end in whitespace)
                     break
                 chunk_end = gap_end
-                while chunk_end < n and not _is_space(PyUnicode_READ(kind, data, chunk_end)):
-                    chunk_end += 1
+                _next_run(kind, data, n, &chunk_end, False)  # the chunk starting there
                 if candidate_starts.count(gap_end) or self._may_start_punctuation(PyUnicode_READ(kind, data, gap_end)):
                     seen_final = _advance(block[gap_end:chunk_end], gap_end, True, starts, cache, tokens)
                 else:  # its first token is not punctuation, and none of its tokens is sentence-final
@@ -950,7 +948,8 @@ def blocks(unicode text):
 
 def trimmed_spans(unicode block, list starts):
     """The spans between consecutive ``starts`` (ascending offsets into ``block``, then its end), trimmed of
-    whitespace; whitespace-only spans dropped (the compiled half of ``winnow.segment._trimmed``)."""
+    whitespace; whitespace-only spans dropped: how ``ChunkFinder.spans`` ends each block (its Python definition
+    is ``winnow.segment._trimmed_python``)."""
     cdef vector[Py_ssize_t] offsets
     for start in starts:
         offsets.push_back(start)

@@ -205,7 +205,7 @@ class _Sentencizer:
         return self._split_python(blocks)
 
     def _split_python(self, blocks: list[str]) -> list[list[tuple[int, int]]]:
-        candidates = [self._candidates(block) for block in blocks]
+        candidates = [self._candidates_python(block) for block in blocks]
         needed: set[str] = set()
         for block, chunks in zip(blocks, candidates, strict=True):
             for start, end in chunks:
@@ -217,15 +217,10 @@ class _Sentencizer:
         return [self._spans(block, matches) if matches else [(0, len(block))]
                 for block, matches in zip(blocks, candidates, strict=True)]
 
-    def _candidates(self, block: str) -> list[tuple[int, int]]:
+    def _candidates_python(self, block: str) -> list[tuple[int, int]]:
         """``(start, end)`` of every whitespace-free chunk holding a sentence-final character, in order: found
         from the final characters (a fast scan) by extending each to its chunk, backwards on the reversed
-        block."""
-        if self.compiled is not None:  # the same scan, compiled (tests compare the two)
-            return self.compiled.candidates(block)
-        return self._candidates_python(block)
-
-    def _candidates_python(self, block: str) -> list[tuple[int, int]]:
+        block (``ChunkFinder.candidates`` is the compiled scan)."""
         chunks: list[tuple[int, int]] = []
         reversed_block, end = "", -1
         for match in self.final_char.finditer(block):
@@ -295,7 +290,7 @@ class _Sentencizer:
                     starts.append(chunk.start())
                     seen_final = False
                 position = chunk.end()
-        return _trimmed(block, starts)
+        return _trimmed_python(block, starts)
 
     def _advance(self, chunk: str, offset: int, seen_final: bool, starts: list[int]) -> bool:
         """Run the sentencizer rule over one chunk's tokens; append sentence starts; return the state."""
@@ -317,14 +312,8 @@ def _may_start_punctuation(chunk: str) -> bool:
     return unicodedata.category(chunk[0]).startswith("P")
 
 
-def _trimmed(block: str, starts: list[int]) -> list[tuple[int, int]]:
-    """Spans between consecutive starts, trimmed of whitespace; whitespace-only spans dropped."""
-    if _speedups is not None:  # the same spans, compiled (tests compare the two)
-        return _speedups.trimmed_spans(block, starts)
-    return _trimmed_python(block, starts)
-
-
 def _trimmed_python(block: str, starts: list[int]) -> list[tuple[int, int]]:
+    """Spans between consecutive starts, trimmed of whitespace; whitespace-only spans dropped."""
     spans = []
     for start, end in zip(starts, starts[1:] + [len(block)], strict=True):
         piece = block[start:end]
