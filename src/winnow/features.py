@@ -341,6 +341,11 @@ def article_bounds(article_ids: np.ndarray) -> np.ndarray:
     return np.concatenate([[0], change, [len(article_ids)]])
 
 
+def page_of_rows(bounds: np.ndarray) -> np.ndarray:
+    """For every row, the number of its page (0, 1, ...) from the pages' :func:`article_bounds`."""
+    return np.repeat(np.arange(len(bounds) - 1), np.diff(bounds))
+
+
 def shift_within(values: np.ndarray, article_ids: np.ndarray, offset: int, fill: float = -1.0) -> np.ndarray:
     """``values`` moved by ``offset`` rows, never across an article boundary (``fill`` where nothing is)."""
     out = np.full_like(values, fill, dtype=np.float64)
@@ -402,7 +407,7 @@ def context_features(table: pd.DataFrame, texts: np.ndarray, unique: DistinctTex
     """
     article_ids = table["article_id"].to_numpy()
     bounds = article_bounds(article_ids)
-    page_of = np.repeat(np.arange(len(bounds) - 1), np.diff(bounds))
+    page_of = page_of_rows(bounds)
     page_size, page_start = np.diff(bounds)[page_of], bounds[:-1][page_of]
     blocks = table["block"].to_numpy()
     # the blocks of each page, numbered in sorted order within the page (np.unique per page)
@@ -562,7 +567,7 @@ def probability_region(p: np.ndarray, bounds: np.ndarray, offset: float = 0.5) -
     """
     lo, hi = max_runs(p - offset, bounds)
     sizes = np.diff(bounds)
-    page_of = np.repeat(np.arange(len(sizes)), sizes)
+    page_of = page_of_rows(bounds)
     idx = np.arange(len(p)) - bounds[:-1][page_of]
     row_lo, row_hi = lo[page_of], hi[page_of]
     distance = np.where(idx < row_lo, row_lo - idx, np.where(idx >= row_hi, idx - row_hi + 1, 0))
