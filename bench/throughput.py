@@ -1,16 +1,16 @@
 """Throughput of winnow clean (one process), winnow on datatrove (1 and 2 workers) and trafilatura, same pages.
 
-Sample: the first ``--per-corpus`` pages (files are sorted by id) of every corpus under the corpora root
-(``--corpora``, else $WINNOW_CORPORA, else ../shared/corpora beside the repo). Their HTML is rendered to text
-dumps with :func:`winnow.textio.render_html` into a temporary directory (not timed: the dumps are winnow's
-input); trafilatura gets the same pages' HTML. Every measured run is a fresh child process with
-OMP/MKL/OPENBLAS_NUM_THREADS=1; peak memory is the largest summed RSS of the child and its descendants,
-sampled from /proc every 50 ms (ru_maxrss where /proc is unavailable).
+Sample: every page of every corpus under the corpora root (``--corpora``, else $WINNOW_CORPORA, else
+../shared/corpora beside the repo), or the first ``--per-corpus`` pages of each (files are sorted by id).
+Their HTML is rendered to text dumps with :func:`winnow.textio.render_html` into a temporary directory (not
+timed: the dumps are winnow's input); trafilatura gets the same pages' HTML. Every measured run is a fresh
+child process with OMP/MKL/OPENBLAS_NUM_THREADS=1; peak memory is the largest summed RSS of the child and its
+descendants, sampled from /proc every 50 ms (ru_maxrss where /proc is unavailable).
 
 Writes ``bench/results.json`` (numbers only: no corpus text) and ``bench/results.md``. The machine's load
 average before and after is recorded: numbers measured while other jobs run are labelled as contended.
 
-    python bench/throughput.py [--per-corpus 300] [--model train/model.skops]
+    python bench/throughput.py [--per-corpus N] [--model train/model.skops]
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 THREAD_VARS = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")
-DATATROVE_TASKS = 4  # more tasks than workers, so one slow shard does not leave a core idle
+DATATROVE_TASKS = 8  # more tasks than workers, so one slow shard does not leave a core idle
 
 
 # ---------------------------------------------------------------- sample
@@ -46,12 +46,12 @@ def corpora_root(arg: str | None) -> Path:
 
 
 def load_sample(root: Path, per_corpus: int) -> list[dict]:
-    """The first ``per_corpus`` pages of each corpus (corpus names sorted), as {key, corpus, html}."""
+    """The first ``per_corpus`` pages of each corpus (0: all; corpus names sorted), as {key, corpus, html}."""
     pages = []
     for corpus in sorted(p.parent.name for p in root.glob("*/pages.jsonl.gz")):
         with gzip.open(root / corpus / "pages.jsonl.gz", "rt", encoding="utf-8") as handle:
             for i, line in enumerate(handle):
-                if i >= per_corpus:
+                if 0 < per_corpus <= i:
                     break
                 page = json.loads(line)
                 pages.append({"key": f"{corpus}__{i:05d}", "corpus": corpus, "html": page["html"],
@@ -119,7 +119,7 @@ def run_local(work: Path, model_path: str) -> dict:
     out = work / "out-local"
     files = sorted((work / "txt").glob("*.txt"))
     items = ((path.stem, read_article(path).text) for path in files)
-    for name, text, records, p in predict_texts(items, model):
+    for name, text, records, p in predict_texts(items, model, ids=False):  # as `winnow clean`: no sentence ids
         write_text_atomic(out / f"{name}.txt", join_kept(text, records, p >= model.threshold), durable=False)
     done = time.perf_counter()
     return {"seconds": done - loaded, "startup_seconds": loaded - start, "model_version": model.version}
@@ -136,7 +136,7 @@ def run_local_by_site(work: Path, model_path: str) -> dict:
     model = load_model(model_path)
     segment_text("warm-up", "Build the spaCy segmenter. It takes a second, once.")
     start = time.perf_counter()
-    for site, name, text, records, p in _predictions(_site_groups(work / "by-site"), model, []):
+    for site, name, text, records, p in _predictions(_site_groups(work / "by-site"), model, [], ids=False):
         write_text_atomic(work / "out-by-site" / site / f"{name}.txt", join_kept(text, records, p >= model.threshold),
                           durable=False)
     return {"seconds": time.perf_counter() - start}
@@ -198,7 +198,7 @@ def run_stages(work: Path, model_path: str) -> dict:
         with stage("read and decode files"):
             items = [(path.stem, read_article(path).text) for path in files[i:i + PAGE_BATCH]]
         with stage("segmentation (spaCy-exact sentences)"):
-            sentences = list(segment_many(items))
+            sentences = list(segment_many(items, ids=False))
         with stage("sentence table"):
             table = sentence_table(sentences)
         with stage("text features (length, words, patterns)"):
@@ -430,7 +430,7 @@ def stage_lines(report: dict) -> list[str]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--corpora")
-    parser.add_argument("--per-corpus", type=int, default=300)
+    parser.add_argument("--per-corpus", type=int, default=0, help="pages per corpus (default 0: every page)")
     parser.add_argument("--model", default=str(REPO / "train" / "model.skops"))
     parser.add_argument("--out-dir", default=str(REPO / "bench"))
     parser.add_argument("--child", help=argparse.SUPPRESS)

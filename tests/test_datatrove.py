@@ -215,12 +215,12 @@ def test_by_site_groups_documents_by_site_field_or_url_host(model_path, monkeypa
     calls = []
     real = dt.predict_sites
 
-    def recording(sites, model, batch_size=64):
+    def recording(sites, model, batch_size=64, ids=True):
         sites = list(sites)
         for site, items, reference in sites:
             members = None if reference is None else sorted(reference.members)
             calls.append((site, [article_id for article_id, _ in items], members))
-        return real(sites, model, batch_size)
+        return real(sites, model, batch_size, ids)
 
     monkeypatch.setattr(dt, "predict_sites", recording)
     text = HAND_PAGES["menu_and_body"]

@@ -232,10 +232,11 @@ def test_prefiltered_keyword_searches_equal_the_patterns(compiled, monkeypatch):
         "K", "ſ", "İ", "ı", "’", "12", " - ", "...", "Reply", "x", "é"]
     texts = ["".join(rng.choice(pieces) for _ in range(rng.randint(0, 8))) for _ in range(4000)]
     texts += [text.replace(c, k) for text in texts[:500] for c, k in (("s", "ſ"), ("k", "K"), ("i", "ı"), ("i", "İ"))]
-    folded = FoldedTexts(texts)
+    folded, given_low = FoldedTexts(texts), FoldedTexts(texts, [text.lower() for text in texts])
     for pattern in _PREFILTER_LITERALS:
         expected = [bool(pattern.search(t)) for t in texts]
         assert folded.search(pattern) == expected, pattern.pattern
+        assert given_low.search(pattern) == expected, pattern.pattern
         assert 200 < sum(expected) < len(texts) - 200, pattern.pattern  # the fuzz both hits and misses it
         for row in range(0, len(texts), 97):  # one text alone, and the texts around it, give the same answers
             assert FoldedTexts(texts[row:row + 3]).search(pattern) == expected[row:row + 3]

@@ -1,6 +1,6 @@
 import re
 
-from winnow.segment import iter_blocks, segment_text
+from winnow.segment import iter_blocks, segment_many, segment_text
 
 from .conftest import SEED_FILES
 
@@ -60,6 +60,14 @@ def test_ids_survive_edits_elsewhere_and_repeats_get_a_suffix():
     assert ids_before == ids_after
     assert re.fullmatch(r"a:[0-9a-f]{12}\.2", ids_before[2])
     assert len(set(ids_before)) == 3
+
+
+def test_records_without_ids_differ_only_in_the_id(seed_texts):
+    """Cleaning asks for no sentence ids: the records are otherwise the very same."""
+    with_ids = list(segment_many(seed_texts.items()))
+    without = list(segment_many(seed_texts.items(), ids=False))
+    assert [[{**r, "sentence_id": None} for r in page] for page in with_ids] == without
+    assert all(r["sentence_id"] for page in with_ids for r in page)
 
 
 def test_crlf_offsets_index_the_raw_text():

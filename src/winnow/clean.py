@@ -19,18 +19,20 @@ Prediction = tuple[str, str, list[SentenceRecord], np.ndarray]  # article_id, te
 
 
 def predict_texts(items: Iterable[tuple[str, str]], model: WinnowModel, batch_size: int = PAGE_BATCH,
-                  site: str | None = None, site_reference: SiteReference | None = None) -> Iterator[Prediction]:
+                  site: str | None = None, site_reference: SiteReference | None = None, ids: bool = True,
+                  ) -> Iterator[Prediction]:
     """For each ``(article_id, text)``: its sentence records and their P(content), batched over pages.
 
     Pages of one known ``site`` are compared with its ``site_reference`` (see :func:`site_reference`) to
-    recognise the site's template; without one, each page stands alone.
+    recognise the site's template; without one, each page stands alone. ``ids=False``: the records' sentence
+    ids are None (see :func:`winnow.segment.segment_many`), for callers that only need the kept text.
     """
-    for _, article_id, text, records, p in predict_sites([(site, items, site_reference)], model, batch_size):
+    for _, article_id, text, records, p in predict_sites([(site, items, site_reference)], model, batch_size, ids):
         yield article_id, text, records, p
 
 
 def predict_sites(sites: Iterable[tuple[str | None, Iterable[tuple[str, str]], SiteReference | None]],
-                  model: WinnowModel, batch_size: int = PAGE_BATCH,
+                  model: WinnowModel, batch_size: int = PAGE_BATCH, ids: bool = True,
                   ) -> Iterator[tuple[str | None, str, str, list[SentenceRecord], np.ndarray]]:
     """:func:`predict_texts` over the pages of many sites, given as ``(site, items, reference)``: batches span
     sites (a crawl of many small sites is classified as fast as loose pages), and every page is compared with
@@ -43,15 +45,16 @@ def predict_sites(sites: Iterable[tuple[str | None, Iterable[tuple[str, str]], S
             if site is not None and reference is not None:
                 references[site] = reference
             if len(batch) >= batch_size:
-                yield from _predict_batch(batch, references, model)
+                yield from _predict_batch(batch, references, model, ids)
                 batch, references = [], {}
     if batch:
-        yield from _predict_batch(batch, references, model)
+        yield from _predict_batch(batch, references, model, ids)
 
 
 def _predict_batch(batch: list[tuple[str | None, str, str]], references: dict[str, SiteReference],
-                   model: WinnowModel) -> Iterator[tuple[str | None, str, str, list[SentenceRecord], np.ndarray]]:
-    sentences = list(segment_many((article_id, text) for _, article_id, text in batch))
+                   model: WinnowModel, ids: bool = True,
+                   ) -> Iterator[tuple[str | None, str, str, list[SentenceRecord], np.ndarray]]:
+    sentences = list(segment_many(((article_id, text) for _, article_id, text in batch), ids))
     # pages of different sites may share an id: features tell them apart by site-qualified keys
     keys = [_page_key(site, article_id) for site, article_id, _ in batch]
     if references:
@@ -75,7 +78,7 @@ def site_reference(items: Iterable[tuple[str, str]], site: str) -> SiteReference
     pages = [(_page_key(site, article_id), text) for article_id, text in heapq.nsmallest(REFERENCE_PAGES, items)]
     if len(pages) < 2:
         return None
-    table = sentence_table(list(segment_many(pages)))
+    table = sentence_table(list(segment_many(pages, ids=False)))
     table["site"] = site
     return SiteReference.build(table)
 
@@ -103,6 +106,6 @@ def join_kept(text: str, records: Sequence[SentenceRecord], keep: Sequence[bool]
 
 def clean_text(text: str, model: WinnowModel, threshold: float | None = None) -> str:
     """The content of one page dump (see :func:`join_kept`)."""
-    _, _, records, p = next(predict_texts([("page", text)], model))
+    _, _, records, p = next(predict_texts([("page", text)], model, ids=False))
     cut = model.threshold if threshold is None else threshold
     return join_kept(text, records, p >= cut)

@@ -201,7 +201,7 @@ def clean_command(
     skipped: list[str] = []
     with Progress(console=err, transient=True, disable=output_dir is None) as progress:
         task = progress.add_task("cleaning", total=total)
-        for site, name, text, records, p in _predictions(groups, winnow_model, skipped):
+        for site, name, text, records, p in _predictions(groups, winnow_model, skipped, ids=False):
             cleaned = join_kept(text, records, p >= winnow_model.threshold)
             if output_dir is None:
                 sys.stdout.write(cleaned)
@@ -214,9 +214,10 @@ def clean_command(
         err.print(f"cleaned {total - len(skipped)} files{sites} into {output_dir}; skipped {len(skipped)}")
 
 
-def _predictions(groups, model, skipped: list[str]):
+def _predictions(groups, model, skipped: list[str], ids: bool = True):
     """``(site, name, text, records, p_content)`` for every readable input of every ``(site, inputs)`` group;
-    pages of a site with other pages are compared with the site's reference (its first pages), built first."""
+    pages of a site with other pages are compared with the site's reference (its first pages), built first.
+    ``ids=False``: records without sentence ids (see :func:`winnow.segment.segment_many`)."""
     from winnow.clean import predict_sites, site_reference
     from winnow.site_features import REFERENCE_PAGES
 
@@ -229,7 +230,7 @@ def _predictions(groups, model, skipped: list[str]):
                 reference = site_reference(itertools.islice(readable, REFERENCE_PAGES), site)
             yield site, _decoded_items(inputs, skipped), reference
 
-    yield from predict_sites(sites(), model)
+    yield from predict_sites(sites(), model, ids=ids)
 
 
 def _site_groups(input_dir: Path) -> list[tuple[str, list[tuple[str, Path | None]]]]:

@@ -126,8 +126,8 @@ class WinnowCleaner(BaseFilter):
                 yield site, items, None if site is None else site_reference(items, site)
 
         ordered = [doc for docs in groups.values() for doc in docs]
-        return {id(doc): (text, records, p)
-                for doc, (_, _, text, records, p) in zip(ordered, predict_sites(sites(), model), strict=True)}
+        predictions = predict_sites(sites(), model, ids=False)  # records without sentence ids: never stored
+        return {id(doc): (text, records, p) for doc, (_, _, text, records, p) in zip(ordered, predictions, strict=True)}
 
     def filter(self, doc: Document) -> bool | tuple[bool, str]:
         return self.filter_batch([doc])[0]
@@ -141,7 +141,8 @@ class WinnowCleaner(BaseFilter):
         else:
             # Positional ids: features group sentences by article id, so ids must be unique within the batch.
             items = [(str(i), doc.text) for i, doc in enumerate(batch)]
-            predictions = [(text, records, p) for _, text, records, p in predict_texts(items, model, len(items))]
+            cleaned = predict_texts(items, model, len(items), ids=False)
+            predictions = [(text, records, p) for _, text, records, p in cleaned]
         return [self._apply(doc, text, records, p >= cut, p, model.version, cut)
                 for doc, (text, records, p) in zip(batch, predictions, strict=True)]
 

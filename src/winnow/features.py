@@ -204,7 +204,7 @@ def _text_features_chunk(texts: list[str], low: list[str]) -> tuple[np.ndarray, 
     ascii_lowered = [lower if text.isascii() else None for text, lower in zip(texts, low, strict=True)]
     timestamps = [len(_findall_ignorecase(_TIMESTAMP, text, low)) if has_digit else 0
                   for text, low, has_digit in zip(texts, ascii_lowered, (digit > 0).tolist(), strict=True)]
-    folded = FoldedTexts(texts)
+    folded = FoldedTexts(texts, low)
     searches = [folded.search(_URLISH), [count > 0 for count in timestamps],
                 *(folded.search(pattern) for pattern in (_SOURCE_STAMP, _PROMO, _META, _CAPTION))]
     markers = np.array(folded.search(_COMMENT_MARKER), dtype=np.float64)
@@ -249,8 +249,10 @@ class FoldedTexts:
     pattern, both ways).
     """
 
-    def __init__(self, texts: Sequence[str]):
+    def __init__(self, texts: Sequence[str], low: Sequence[str] | None = None):
+        """``low``: the texts lower-cased, where the caller has them (an ASCII text is then not lowered again)."""
         self.texts = list(texts)
+        self.low = low
         joined = "\n".join(self.texts)
         if not joined.isascii():
             for char, letter in _FOLD_TO_ASCII.items():
@@ -290,7 +292,7 @@ class FoldedTexts:
         for row in self.candidates(pattern):
             text = self.texts[row]
             if ignorecase and text.isascii():  # on ASCII, lower-casing then matching case-sensitively is the same
-                hits[row] = bool(fast.search(text.lower()))
+                hits[row] = bool(fast.search(text.lower() if self.low is None else self.low[row]))
             else:
                 hits[row] = bool(pattern.search(text))
         return hits
