@@ -9,7 +9,7 @@ import skops.io as sio
 
 from winnow.clean import clean_text, join_kept
 from winnow.model import FORMAT_VERSION, ModelError, load_model
-from winnow.segment import segment_text
+from winnow.segment import segment_pages, segment_text
 from winnow.train import train
 
 from .conftest import REPO, SEED_FILES
@@ -95,8 +95,25 @@ def test_clean_keeps_blocks_in_order_and_threshold_is_the_knob(trained):
 def test_join_kept_preserves_spacing_between_adjacent_kept_sentences():
     text = "One.  Two. Three.\nFour.\n"
     records = segment_text("x", text)
-    assert join_kept(text, records, [True, True, False, True]) == "One.  Two.\nFour.\n"
-    assert join_kept(text, records, [True, False, True, False]) == "One. Three.\n"
+    (page,) = segment_pages([("x", text)])
+    for sentences in (records, page):  # records, or the page's columns (what cleaning passes)
+        assert join_kept(text, sentences, [True, True, False, True]) == "One.  Two.\nFour.\n"
+        assert join_kept(text, sentences, [True, False, True, False]) == "One. Three.\n"
+
+
+def test_pages_as_columns_predict_as_their_records(trained):
+    """Cleaning passes PageSentences (columns) to the model: the same probabilities as the records give, and
+    the same kept text."""
+    model = load_model(trained[0] / "model.skops")
+    items = [(f"p{i}", path.read_text(encoding="utf-8")) for i, path in enumerate(SEED_FILES)] + [("empty", "")]
+    for ids in (True, False):
+        pages = list(segment_pages(items, ids))
+        records = [list(page) for page in pages]
+        for from_pages, from_records in zip(model.predict_proba(pages), model.predict_proba(records), strict=True):
+            assert from_pages.tolist() == from_records.tolist()
+        p = model.predict_proba(pages)[0]
+        assert join_kept(items[0][1], pages[0], p >= 0.5) == join_kept(items[0][1], records[0], p >= 0.5)
+        assert 0 < (p >= 0.5).sum() < len(p)
 
 
 def test_cli_clean_directory_file_and_stdin(trained, tmp_path):

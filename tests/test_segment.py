@@ -1,6 +1,6 @@
 import re
 
-from winnow.segment import iter_blocks, segment_many, segment_text
+from winnow.segment import iter_blocks, segment_many, segment_pages, segment_text
 
 from .conftest import SEED_FILES
 
@@ -68,6 +68,25 @@ def test_records_without_ids_differ_only_in_the_id(seed_texts):
     without = list(segment_many(seed_texts.items(), ids=False))
     assert [[{**r, "sentence_id": None} for r in page] for page in with_ids] == without
     assert all(r["sentence_id"] for page in with_ids for r in page)
+
+
+def test_page_columns_read_as_the_records(seed_texts):
+    """segment_pages keeps a page's sentences as columns; read as a sequence they are segment_many's records,
+    and sentence_table builds the same table from either."""
+    from pandas.testing import assert_frame_equal
+
+    from winnow.features import sentence_table
+
+    items = [*seed_texts.items(), ("empty", " \n"), ("tiny", "One. Two.")]
+    for ids in (True, False):
+        pages, records = list(segment_pages(items, ids)), list(segment_many(items, ids))
+        assert [list(page) for page in pages] == records
+        page, expected = pages[-1], records[-1]
+        assert len(page) == 2 and page[0] == expected[0] and page[-1] == expected[1] and page[0:2] == expected
+        assert_frame_equal(sentence_table(pages), sentence_table(records), check_exact=True)
+        assert_frame_equal(sentence_table(pages[-2:-1]), sentence_table(records[-2:-1]), check_exact=True)
+    mixed = [*segment_pages(items[:1], ids=True), *segment_pages(items[1:], ids=False)]
+    assert_frame_equal(sentence_table(mixed), sentence_table([list(page) for page in mixed]), check_exact=True)
 
 
 def test_crlf_offsets_index_the_raw_text():

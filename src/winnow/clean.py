@@ -9,13 +9,14 @@ import numpy as np
 
 from winnow.features import sentence_table
 from winnow.model import WinnowModel
-from winnow.segment import SentenceRecord, segment_many
+from winnow.segment import PageSentences, SentenceRecord, segment_pages
 from winnow.site_features import REFERENCE_PAGES, SiteReference
 
 PAGE_BATCH = 64  # pages classified together (featurisation and prediction are vectorised per batch)
 
 
-Prediction = tuple[str, str, list[SentenceRecord], np.ndarray]  # article_id, text, sentences, P(content)
+# article_id, text, sentences (a PageSentences: its records, in order), P(content)
+Prediction = tuple[str, str, Sequence[SentenceRecord], np.ndarray]
 
 
 def predict_texts(items: Iterable[tuple[str, str]], model: WinnowModel, batch_size: int = PAGE_BATCH,
@@ -33,7 +34,7 @@ def predict_texts(items: Iterable[tuple[str, str]], model: WinnowModel, batch_si
 
 def predict_sites(sites: Iterable[tuple[str | None, Iterable[tuple[str, str]], SiteReference | None]],
                   model: WinnowModel, batch_size: int = PAGE_BATCH, ids: bool = True,
-                  ) -> Iterator[tuple[str | None, str, str, list[SentenceRecord], np.ndarray]]:
+                  ) -> Iterator[tuple[str | None, str, str, Sequence[SentenceRecord], np.ndarray]]:
     """:func:`predict_texts` over the pages of many sites, given as ``(site, items, reference)``: batches span
     sites (a crawl of many small sites is classified as fast as loose pages), and every page is compared with
     its own site's reference. Yields ``(site, article_id, text, records, p_content)`` in input order."""
@@ -53,8 +54,8 @@ def predict_sites(sites: Iterable[tuple[str | None, Iterable[tuple[str, str]], S
 
 def _predict_batch(batch: list[tuple[str | None, str, str]], references: dict[str, SiteReference],
                    model: WinnowModel, ids: bool = True,
-                   ) -> Iterator[tuple[str | None, str, str, list[SentenceRecord], np.ndarray]]:
-    sentences = list(segment_many(((article_id, text) for _, article_id, text in batch), ids))
+                   ) -> Iterator[tuple[str | None, str, str, Sequence[SentenceRecord], np.ndarray]]:
+    sentences = list(segment_pages(((article_id, text) for _, article_id, text in batch), ids))
     # pages of different sites may share an id: features tell them apart by site-qualified keys
     keys = [_page_key(site, article_id) for site, article_id, _ in batch]
     if references:
@@ -78,27 +79,31 @@ def site_reference(items: Iterable[tuple[str, str]], site: str) -> SiteReference
     pages = [(_page_key(site, article_id), text) for article_id, text in heapq.nsmallest(REFERENCE_PAGES, items)]
     if len(pages) < 2:
         return None
-    table = sentence_table(list(segment_many(pages, ids=False)))
+    table = sentence_table(list(segment_pages(pages, ids=False)))
     table["site"] = site
     return SiteReference.build(table)
 
 
 def join_kept(text: str, records: Sequence[SentenceRecord], keep: Sequence[bool]) -> str:
     """The kept sentences, one input block per output line; adjacent kept sentences keep their spacing."""
+    if isinstance(records, PageSentences):  # the columns themselves, without a record per sentence
+        columns = zip(records.blocks, records.char_starts, records.char_ends, records.texts, strict=True)
+    else:
+        columns = ((r["block"], r["char_start"], r["char_end"], r["text"]) for r in records)
     lines: list[str] = []
     current_block, pieces, prev_end = None, [], None
-    for record, kept in zip(records, keep, strict=True):
+    for (block, start, end, sentence), kept in zip(columns, keep, strict=True):
         if not kept:
             prev_end = None
             continue
-        if record["block"] != current_block:
+        if block != current_block:
             if pieces:
                 lines.append("".join(pieces))
-            current_block, pieces = record["block"], [record["text"]]
+            current_block, pieces = block, [sentence]
         else:
-            gap = text[prev_end:record["char_start"]] if prev_end is not None else " "
-            pieces += [gap if gap.strip() == "" and gap else " ", record["text"]]
-        prev_end = record["char_end"]
+            gap = text[prev_end:start] if prev_end is not None else " "
+            pieces += [gap if gap.strip() == "" and gap else " ", sentence]
+        prev_end = end
     if pieces:
         lines.append("".join(pieces))
     return "".join(line + "\n" for line in lines)

@@ -19,6 +19,8 @@ import pandas as pd
 from sklearn.base import BaseEstimator, TransformerMixin
 from spacy.lang.en.stop_words import STOP_WORDS
 
+from winnow.segment import PageSentences
+
 try:  # compiled text statistics (optional: the Python definition gives the same numbers where it is not built)
     from winnow import _speedups
 except ImportError:  # pragma: no cover - depends on the install
@@ -82,11 +84,42 @@ WINDOWS = (1, 3, 8)
 
 def sentence_table(articles: Iterable[Sequence[dict]]) -> pd.DataFrame:
     """One row per sentence record, articles kept in order, sentences in ``index`` order."""
+    articles = list(articles)
+    if articles and all(type(article) is PageSentences for article in articles):
+        return _table_of_pages(articles)
     rows = [record for article in articles for record in sorted(article, key=lambda r: r["index"])]
     if not rows:
         return pd.DataFrame({column: pd.Series(dtype=object) for column in TABLE_COLUMNS})
     columns = dict.fromkeys(itertools.chain.from_iterable(rows))  # every key, in order of first appearance
     return pd.DataFrame({column: _column([row.get(column) for row in rows]) for column in columns}, copy=False)
+
+
+def _table_of_pages(pages: list[PageSentences]) -> pd.DataFrame:
+    """:func:`sentence_table` of pages segmented as columns: the same table, without a dict per sentence."""
+    sizes = [len(page) for page in pages]
+    if not sum(sizes):
+        return sentence_table([])
+    with_ids = [page.sentence_ids is not None for page in pages]
+    if any(with_ids) and not all(with_ids):
+        return sentence_table([list(page) for page in pages])
+
+    def chained(name: str) -> list:
+        return list(itertools.chain.from_iterable(getattr(page, name) for page in pages))
+
+    def integers(name: str) -> np.ndarray:
+        return np.fromiter(itertools.chain.from_iterable(getattr(page, name) for page in pages), dtype=np.int64,
+                           count=sum(sizes))
+
+    return pd.DataFrame({
+        "article_id": pd.Series(np.repeat(np.array([page.article_id for page in pages], dtype=object), sizes),
+                                dtype=object),
+        "sentence_id": _column(chained("sentence_ids") if all(with_ids) else [None] * sum(sizes)),
+        "block": integers("blocks"),
+        "index": np.concatenate([np.arange(size, dtype=np.int64) for size in sizes]),
+        "char_start": integers("char_starts"),
+        "char_end": integers("char_ends"),
+        "text": _column(chained("texts")),
+    }, copy=False)
 
 
 def _column(values: list) -> pd.Series:

@@ -43,6 +43,7 @@ try:  # the compiled n-gram hasher (optional: scikit-learn computes the same whe
 except ImportError:  # pragma: no cover - depends on the install
     _speedups = None
 from winnow.features import DistinctTexts, lowered, page_features, probability_context, sentence_table
+from winnow.segment import PageSentences
 from winnow.site_features import SiteReference, site_repetition_features
 
 DEFAULT_MODEL_PATH = Path("train/model.skops")
@@ -418,16 +419,20 @@ class WinnowModel:
         """
         table = sentence_table(articles)
         lengths = [len(article) for article in articles]
+        # object columns: pandas would make these Arrow strings, read back one Python string at a time
         if sites is not None and len(table):
-            table["site"] = np.repeat(np.array(list(sites), dtype=object), lengths)
+            table["site"] = pd.Series(np.repeat(np.array(list(sites), dtype=object), lengths), dtype=object)
         if page_keys is not None and len(table):
-            table["article_id"] = np.repeat(np.array(list(page_keys), dtype=object), lengths)
+            table["article_id"] = pd.Series(np.repeat(np.array(list(page_keys), dtype=object), lengths), dtype=object)
         p = self.classifier.predict_proba(table, site_reference)[:, 1] if len(table) else np.zeros(0)
         sizes = np.cumsum([len(article) for article in articles])[:-1]
         ordered = np.split(p, sizes)
         # sentence_table sorts each article by index; map back to the caller's order
         out = []
         for article, probs in zip(articles, ordered, strict=True):
+            if isinstance(article, PageSentences):  # in index order already
+                out.append(probs)
+                continue
             order = np.argsort([record["index"] for record in article], kind="stable")
             restored = np.empty_like(probs)
             restored[order] = probs

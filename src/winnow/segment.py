@@ -14,7 +14,8 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING, TypedDict
 
@@ -137,25 +138,66 @@ def segment_many(articles: Iterable[tuple[str, str]], ids: bool = True) -> Itera
     ``ids=False`` sets every ``sentence_id`` to None, for callers that never read it (cleaning text): a SHA-1
     per sentence is a fifth of segmentation's time.
     """
+    for page in segment_pages(articles, ids):
+        yield list(page)
+
+
+def segment_pages(articles: Iterable[tuple[str, str]], ids: bool = True) -> Iterator[PageSentences]:
+    """:func:`segment_many` as :class:`PageSentences`: the same sentences, kept as columns (cleaning reads the
+    columns and never needs a record per sentence)."""
     sentencizer = _sentencizer()
     for article_id, text in articles:
         blocks = list(iter_blocks(text))
-        records: list[SentenceRecord] = []
-        seen: dict[str, int] = {}
+        numbers: list[int] = []
+        starts: list[int] = []
+        ends: list[int] = []
+        sentences: list[str] = []
         for block_no, ((offset, block), spans) in enumerate(
                 zip(blocks, sentencizer.split([block for _, block in blocks]), strict=True)):
             for start, end in spans:
-                sentence = block[start:end]
-                records.append({  # a SentenceRecord (a dict display: several times faster than calling the type)
-                    "article_id": article_id,
-                    "sentence_id": sentence_id(article_id, sentence, seen) if ids else None,
-                    "block": block_no,
-                    "index": len(records),
-                    "char_start": offset + start,
-                    "char_end": offset + end,
-                    "text": sentence,
-                })
-        yield records
+                numbers.append(block_no)
+                starts.append(offset + start)
+                ends.append(offset + end)
+                sentences.append(block[start:end])
+        seen: dict[str, int] = {}
+        sentence_ids = [sentence_id(article_id, sentence, seen) for sentence in sentences] if ids else None
+        yield PageSentences(article_id, numbers, starts, ends, sentences, sentence_ids)
+
+
+@dataclass(frozen=True)
+class PageSentences(Sequence):
+    """One page's sentences, in order, as columns; read as a sequence it gives the :class:`SentenceRecord`
+    dicts (built on access). ``sentence_ids`` is None where they were not asked for."""
+
+    article_id: str
+    blocks: list[int]
+    char_starts: list[int]
+    char_ends: list[int]
+    texts: list[str]
+    sentence_ids: list[str] | None = None
+
+    def __len__(self) -> int:
+        return len(self.texts)
+
+    def __getitem__(self, i):
+        if isinstance(i, slice):
+            return [self[k] for k in range(*i.indices(len(self)))]
+        return {  # a SentenceRecord (a dict display: several times faster than calling the type)
+            "article_id": self.article_id,
+            "sentence_id": None if self.sentence_ids is None else self.sentence_ids[i],
+            "block": self.blocks[i],
+            "index": range(len(self))[i],
+            "char_start": self.char_starts[i],
+            "char_end": self.char_ends[i],
+            "text": self.texts[i],
+        }
+
+    def __iter__(self) -> Iterator[SentenceRecord]:
+        ids = self.sentence_ids if self.sentence_ids is not None else [None] * len(self)
+        for index, (sentence_id_, block, start, end, text) in enumerate(
+                zip(ids, self.blocks, self.char_starts, self.char_ends, self.texts, strict=True)):
+            yield {"article_id": self.article_id, "sentence_id": sentence_id_, "block": block, "index": index,
+                   "char_start": start, "char_end": end, "text": text}
 
 
 @lru_cache(maxsize=1)
