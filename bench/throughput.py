@@ -179,7 +179,7 @@ def run_stages(work: Path, model_path: str) -> dict:
         text_features_and_comment_markers,
     )
     from winnow.model import DistinctNgrams, FeatureSet, boosted_p_content, load_model, ngram_matrix, one_openmp_thread
-    from winnow.segment import segment_many
+    from winnow.segment import segment_pages
     from winnow.site_features import site_repetition_features
     from winnow.textio import read_article
 
@@ -198,7 +198,7 @@ def run_stages(work: Path, model_path: str) -> dict:
         with stage("read and decode files"):
             items = [(path.stem, read_article(path).text) for path in files[i:i + PAGE_BATCH]]
         with stage("segmentation (spaCy-exact sentences)"):
-            sentences = list(segment_many(items, ids=False))
+            sentences = list(segment_pages(items, ids=False))
         with stage("sentence table"):
             table = sentence_table(sentences)
         with stage("text features (length, words, patterns)"):

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Literal
 from urllib.parse import urlsplit
 
+import numpy as np
 from datatrove.data import Document, DocumentsPipeline
 from datatrove.pipeline.base import PipelineStep
 from datatrove.pipeline.filters.base_filter import BaseFilter
@@ -33,7 +34,7 @@ from datatrove.utils.logging import logger
 
 from winnow.clean import PAGE_BATCH, join_kept, predict_sites, predict_texts, site_reference
 from winnow.model import DEFAULT_MODEL_PATH, WinnowModel, load_model
-from winnow.segment import segment_text
+from winnow.segment import PageSentences, segment_text
 from winnow.textio import InputError, decode_article
 
 InputFormat = Literal["jsonl", "txt"]
@@ -146,10 +147,10 @@ class WinnowCleaner(BaseFilter):
         return [self._apply(doc, text, records, p >= cut, p, model.version, cut)
                 for doc, (text, records, p) in zip(batch, predictions, strict=True)]
 
-    def _apply(self, doc: Document, text: str, records, keep, p, version: str, cut: float):
-        lengths = [record["char_end"] - record["char_start"] for record in records]
-        kept_chars = sum(n for n, k in zip(lengths, keep, strict=True) if k)
-        all_chars = sum(lengths)
+    def _apply(self, doc: Document, text: str, records: PageSentences, keep, p, version: str, cut: float):
+        lengths = np.subtract(records.char_ends, records.char_starts, dtype=np.int64)
+        kept_chars = int(lengths[keep].sum())
+        all_chars = int(lengths.sum())
         n_kept = int(keep.sum())
         self.stat_update("sentences_kept", value=n_kept)
         self.stat_update("sentences_removed", value=len(records) - n_kept)
