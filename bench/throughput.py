@@ -33,6 +33,9 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 THREAD_VARS = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")
 DATATROVE_TASKS = 8  # more tasks than workers, so one slow shard does not leave a core idle
+RUN_LABELS = {"local": "winnow clean, 1 process", "local-by-site": "winnow clean --by-site, 1 process",
+              "datatrove-1": "winnow on datatrove, 1 worker", "datatrove-2": "winnow on datatrove, 2 workers",
+              "trafilatura": "trafilatura.extract, 1 process"}
 
 
 # ---------------------------------------------------------------- sample
@@ -337,7 +340,7 @@ def summarise(sample: dict, runs: dict[str, dict], identical: bool, load: tuple,
     traf = rows["trafilatura"]["pages_per_s"]
     contended = load[0][0] > 0.5  # before the runs: afterwards the load average holds the benchmark's own runs
     return {
-        "sample": {**sample, "selection": "first N pages (by id) of each corpus, corpus names sorted"},
+        "sample": sample,
         "model": {"path": model_path, "version": runs["local"].get("model_version")},
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform(),
                     "load_avg_before": load[0], "load_avg_after": load[1],
@@ -366,9 +369,6 @@ def summarise(sample: dict, runs: dict[str, dict], identical: bool, load: tuple,
 
 def markdown(report: dict) -> str:
     s, m = report["sample"], report["machine"]
-    labels = {"local": "winnow clean, 1 process", "local-by-site": "winnow clean --by-site, 1 process",
-              "datatrove-1": "winnow on datatrove, 1 worker",
-              "datatrove-2": "winnow on datatrove, 2 workers", "trafilatura": "trafilatura.extract, 1 process"}
     lines = [
         "# Throughput benchmark (`make bench`)", "",
         f"Sample: {s['pages']} pages ({', '.join(f'{k} {v}' for k, v in s['corpora'].items())}): "
@@ -381,7 +381,7 @@ def markdown(report: dict) -> str:
         "|---|---|---:|---:|---:|---:|---:|---:|",
     ]
     for name, row in report["results"].items():
-        lines.append(f"| {labels[name]} | {row['input']} | {row['pages_per_s']} | {row['mb_per_s']} | "
+        lines.append(f"| {RUN_LABELS[name]} | {row['input']} | {row['pages_per_s']} | {row['mb_per_s']} | "
                      f"{row['seconds']} | {row['process_cpu_seconds']} | {row['pages_per_cpu_s']} | "
                      f"{row['peak_rss_mb']} |")
     r = report["ratios"]
@@ -406,9 +406,35 @@ def markdown(report: dict) -> str:
         "workers; forked workers share the driver's pages, so the sum overstates it); CPU seconds are summed over "
         "the same tree, imports included.",
         f"- not timed: rendering HTML to dumps ({report['render_html_pages_per_s']} pages/s with html-text).", "",
+        "![pages per second of each run, and CPU ms per page of each stage](results.png)", "",
         *stage_lines(report),
     ]
     return "\n".join(lines)
+
+
+def plot(report: dict, path: Path) -> None:
+    """bench/results.png: pages/s of every run against 10x trafilatura, and the CPU ms per page of each stage
+    of `winnow clean` against the 10x budget."""
+    from winnow.report import _figure, save_png
+
+    fig, (runs_ax, stages_ax) = _figure(2, width=6.0, height=4.0)
+    names = list(report["results"])[::-1]
+    rates = [report["results"][name]["pages_per_s"] for name in names]
+    runs_ax.barh([RUN_LABELS[name] for name in names], rates,
+                 color=["tab:gray" if name == "trafilatura" else "tab:blue" for name in names])
+    target = 10 * report["results"]["trafilatura"]["pages_per_s"]
+    runs_ax.axvline(target, color="tab:red", linestyle="--", label=f"10x trafilatura ({target:.0f})")
+    runs_ax.set_xlabel("pages per second (higher is better)")
+    runs_ax.set_title(f"{report['sample']['pages']} pages, model {report['model']['version']}")
+    runs_ax.legend(loc="lower right")
+    stages = report["stages_cpu_ms_per_page"]
+    stages_ax.barh([name.split(" (")[0] for name in stages][::-1], list(stages.values())[::-1], color="tab:blue")
+    stages_ax.axvline(report["budget_ms_per_page_for_10x"], color="tab:red", linestyle="--",
+                      label=f"whole budget for 10x ({report['budget_ms_per_page_for_10x']:.2f} ms)")
+    stages_ax.set_xlabel("CPU ms per page (`winnow clean`, one process)")
+    stages_ax.set_title(f"where the time goes: {sum(stages.values()):.2f} ms per page in all")
+    stages_ax.legend(loc="lower right")
+    save_png(fig, path)
 
 
 def stage_lines(report: dict) -> list[str]:
@@ -449,6 +475,8 @@ def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="winnow-bench-"))  # corpus text stays outside the repository
     try:
         sample = write_inputs(load_sample(root, args.per_corpus), work)
+        sample["selection"] = ("every page of each corpus" if args.per_corpus <= 0 else
+                               f"the first {args.per_corpus} pages (by id) of each corpus")
         load_before = os.getloadavg()
         runs = {}
         for mode in ("local", "stages", "local-by-site", "datatrove-1", "datatrove-2", "trafilatura"):
@@ -465,6 +493,7 @@ def main() -> None:
 
     write_text_atomic(out_dir / "results.json", json.dumps(report, indent=2) + "\n")
     write_text_atomic(out_dir / "results.md", markdown(report))
+    plot(report, out_dir / "results.png")
     print(markdown(report))
 
 
