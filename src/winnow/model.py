@@ -419,14 +419,18 @@ class WinnowModel:
         """
         table = sentence_table(articles)
         lengths = [len(article) for article in articles]
-        # object columns: pandas would make these Arrow strings, read back one Python string at a time
+
+        def per_row(values: Sequence[str | None]) -> pd.Series:
+            """One value per article, repeated for its sentences, as an object column (pandas would make an
+            Arrow string column, read back one Python string at a time)."""
+            return pd.Series(np.repeat(np.array(list(values), dtype=object), lengths), dtype=object)
+
         if sites is not None and len(table):
-            table["site"] = pd.Series(np.repeat(np.array(list(sites), dtype=object), lengths), dtype=object)
+            table["site"] = per_row(sites)
         if page_keys is not None and len(table):
-            table["article_id"] = pd.Series(np.repeat(np.array(list(page_keys), dtype=object), lengths), dtype=object)
+            table["article_id"] = per_row(page_keys)
         p = self.classifier.predict_proba(table, site_reference)[:, 1] if len(table) else np.zeros(0)
-        sizes = np.cumsum([len(article) for article in articles])[:-1]
-        ordered = np.split(p, sizes)
+        ordered = np.split(p, np.cumsum(lengths)[:-1])
         # sentence_table sorts each article by index; map back to the caller's order
         out = []
         for article, probs in zip(articles, ordered, strict=True):
