@@ -376,7 +376,7 @@ def summarise(sample: dict, runs: dict[str, dict], identical: bool, load: tuple,
             "by_site_vs_local_pages": round(rows["local-by-site"]["pages_per_s"] / rows["local"]["pages_per_s"], 3),
         },
         "datatrove_output_identical_to_local": identical,
-        "per_corpus": per_corpus(sample, runs),
+        "per_corpus": corpus_rates(sample, runs),
         "stages_cpu_ms_per_page": {name: round(1000 * seconds / pages, 3) for name, seconds in stages.items()},
         # the whole of `winnow clean` must fit in this for 10x trafilatura's pages/s
         "budget_ms_per_page_for_10x": round(1000 / (10 * traf), 3),
@@ -384,7 +384,7 @@ def summarise(sample: dict, runs: dict[str, dict], identical: bool, load: tuple,
     }
 
 
-def per_corpus(sample: dict, runs: dict[str, dict]) -> dict[str, dict]:
+def corpus_rates(sample: dict, runs: dict[str, dict]) -> dict[str, dict]:
     """Pages/s of `winnow clean` and trafilatura on each corpus's pages (their pages differ in size)."""
     out = {}
     for corpus, pages in sample["corpora"].items():
