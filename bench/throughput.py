@@ -113,11 +113,13 @@ def run_local(work: Path, model_path: str) -> dict:
     """What `winnow clean --input-dir --output-dir` does, in this process: read, clean, write files."""
     from winnow.clean import join_kept, predict_texts
     from winnow.jsonio import write_text_atomic
+    from winnow.memory import tune_for_batches
     from winnow.model import load_model
     from winnow.segment import segment_text
     from winnow.textio import read_article
 
     start = time.perf_counter()
+    tune_for_batches()  # as `winnow clean` does
     model = load_model(model_path)
     segment_text("warm-up", "Build the spaCy segmenter. It takes a second, once.")
     loaded = time.perf_counter()
@@ -144,9 +146,11 @@ def run_local_by_site(work: Path, model_path: str) -> dict:
     from winnow.clean import join_kept
     from winnow.cli_model import _predictions, _site_groups
     from winnow.jsonio import write_text_atomic
+    from winnow.memory import tune_for_batches
     from winnow.model import load_model
     from winnow.segment import segment_text
 
+    tune_for_batches()  # as `winnow clean` does
     model = load_model(model_path)
     segment_text("warm-up", "Build the spaCy segmenter. It takes a second, once.")
     start = time.perf_counter()
@@ -192,11 +196,13 @@ def run_stages(work: Path, model_path: str) -> dict:
         sentence_table,
         text_features_and_comment_markers,
     )
+    from winnow.memory import tune_for_batches
     from winnow.model import DistinctNgrams, FeatureSet, boosted_p_content, load_model, ngram_matrix, one_openmp_thread
     from winnow.segment import segment_pages
     from winnow.site_features import site_repetition_features
     from winnow.textio import read_article
 
+    tune_for_batches()  # as `winnow clean` does
     model = load_model(model_path)
     classifier = model.classifier
     cpu: dict[str, float] = {}

@@ -27,7 +27,10 @@ def _error(message: str) -> typer.Exit:
 
 
 def _load(model_path: Path, threshold: float | None):
+    from winnow.memory import tune_for_batches
     from winnow.model import ModelError, load_model
+
+    tune_for_batches()  # clean and predict run batch after batch in this process
 
     try:
         model = load_model(model_path)

@@ -33,6 +33,7 @@ from datatrove.pipeline.writers.jsonl import JsonlWriter
 from datatrove.utils.logging import logger
 
 from winnow.clean import PAGE_BATCH, join_kept, predict_sites, predict_texts, site_reference
+from winnow.memory import tune_for_batches
 from winnow.model import DEFAULT_MODEL_PATH, WinnowModel, load_model
 from winnow.segment import PageSentences, segment_text
 from winnow.textio import InputError, decode_article
@@ -103,6 +104,7 @@ class WinnowCleaner(BaseFilter):
         self._site_predictions: dict[int, tuple] = {}
 
     def run(self, data: DocumentsPipeline, rank: int = 0, world_size: int = 1) -> DocumentsPipeline:
+        tune_for_batches()  # the worker cleans batch after batch (see winnow.memory)
         if not self.by_site:
             yield from super().run(data, rank, world_size)
             return
