@@ -167,9 +167,10 @@ def test_segmentation_equals_spacy_on_corpus_pages(corpora):
     _assert_same_spans(texts)
 
 
-def test_compiled_blocks_and_trimmed_spans_equal_the_python_definitions(seed_texts, speedups):
-    """winnow._speedups.blocks and trimmed_spans against segment's Python definitions: seeds and random text
-    over every kind of line break and whitespace (CR, LF, CRLF, vertical tab, NEL, line separator, NBSP...)."""
+def test_compiled_blocks_trimmed_spans_and_page_columns_equal_the_python_definitions(seed_texts, speedups):
+    """winnow._speedups.blocks, trimmed_spans and page_columns against segment's Python definitions: seeds and
+    random text over every kind of line break and whitespace (CR, LF, CRLF, vertical tab, NEL, line separator,
+    NBSP...)."""
     from winnow import segment
 
     rng = random.Random(13)
@@ -180,7 +181,13 @@ def test_compiled_blocks_and_trimmed_spans_equal_the_python_definitions(seed_tex
         assert speedups.blocks(text) == list(segment._iter_blocks_python(text)), repr(text)
         starts = sorted({0, *(rng.randint(0, len(text)) for _ in range(rng.randint(0, 6)))})
         assert speedups.trimmed_spans(text, starts) == segment._trimmed_python(text, starts), (repr(text), starts)
+        blocks = speedups.blocks(text)
+        spans = [speedups.trimmed_spans(block, sorted({0, *(rng.randint(0, len(block)) for _ in range(3))}))
+                 for _, block in blocks]
+        assert speedups.page_columns(blocks, spans) == segment._page_columns_python(blocks, spans), repr(text)
     assert segment.iter_blocks is not segment._iter_blocks_python and segment._speedups is not None
+    with pytest.raises(ValueError, match="one list of spans per block"):
+        speedups.page_columns([(0, "a")], [])
 
 
 def test_word_then_stop_shortcut_equals_spacy_on_corpus_chunks(corpora):

@@ -1002,3 +1002,24 @@ def max_runs(const double[::1] values, const int64_t[::1] bounds):
                 best, best_lo, best_hi = running, lo, i + 1
         out_lo[k], out_hi[k] = best_lo, best_hi
     return lows, highs
+
+
+def page_columns(list blocks, list spans):
+    """``(block numbers, starts, ends, texts)`` of a page's sentences, from its blocks ``(offset, block)`` and
+    each block's sentence spans (offsets into the block): the columns of ``winnow.segment.PageSentences`` (the
+    compiled half of ``segment.page_columns``, whose Python definition is ``segment._page_columns_python``)."""
+    cdef Py_ssize_t block_no, offset, start, end, n = len(blocks)
+    cdef unicode block
+    cdef list block_spans
+    if len(spans) != n:
+        raise ValueError("one list of spans per block")
+    numbers, starts, ends, texts = [], [], [], []
+    for block_no in range(n):
+        offset, block = blocks[block_no]
+        block_spans = spans[block_no]
+        for start, end in block_spans:
+            numbers.append(block_no)
+            starts.append(offset + start)
+            ends.append(offset + end)
+            texts.append(block[start:end])
+    return numbers, starts, ends, texts

@@ -148,20 +148,34 @@ def segment_pages(articles: Iterable[tuple[str, str]], ids: bool = True) -> Iter
     sentencizer = _sentencizer()
     for article_id, text in articles:
         blocks = list(iter_blocks(text))
-        numbers: list[int] = []
-        starts: list[int] = []
-        ends: list[int] = []
-        sentences: list[str] = []
-        for block_no, ((offset, block), spans) in enumerate(
-                zip(blocks, sentencizer.split([block for _, block in blocks]), strict=True)):
-            for start, end in spans:
-                numbers.append(block_no)
-                starts.append(offset + start)
-                ends.append(offset + end)
-                sentences.append(block[start:end])
+        numbers, starts, ends, sentences = page_columns(blocks, sentencizer.split([block for _, block in blocks]))
         seen: dict[str, int] = {}
         sentence_ids = [sentence_id(article_id, sentence, seen) for sentence in sentences] if ids else None
         yield PageSentences(article_id, numbers, starts, ends, sentences, sentence_ids)
+
+
+def page_columns(blocks: list[tuple[int, str]], spans: list[list[tuple[int, int]]],
+                 ) -> tuple[list[int], list[int], list[int], list[str]]:
+    """A page's sentences as columns (block numbers, starts, ends, texts) from its blocks ``(offset, block)``
+    and the sentence spans of each block (offsets into the block)."""
+    if _speedups is not None:  # the same columns, compiled (tests compare the two)
+        return _speedups.page_columns(blocks, spans)
+    return _page_columns_python(blocks, spans)
+
+
+def _page_columns_python(blocks: list[tuple[int, str]], spans: list[list[tuple[int, int]]],
+                         ) -> tuple[list[int], list[int], list[int], list[str]]:
+    numbers: list[int] = []
+    starts: list[int] = []
+    ends: list[int] = []
+    texts: list[str] = []
+    for block_no, ((offset, block), block_spans) in enumerate(zip(blocks, spans, strict=True)):
+        for start, end in block_spans:
+            numbers.append(block_no)
+            starts.append(offset + start)
+            ends.append(offset + end)
+            texts.append(block[start:end])
+    return numbers, starts, ends, texts
 
 
 @dataclass(frozen=True)
