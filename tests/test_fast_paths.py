@@ -236,10 +236,11 @@ def test_prefiltered_keyword_searches_equal_the_patterns(compiled, monkeypatch):
               "donations", "tags", "topics", "apps", "http://", "www.x", "a.com", "b.co.uk", "@x", "#x"]
     pieces = words + [w.upper() for w in words] + [w.title() for w in words] + list(
         "  .-…:|©@#\t\n\u00a0\u3000\x1c\x85\u2028") + [
-        "K", "ſ", "İ", "ı", "’", "12", " - ", "...", "Reply", "x", "é"]
+        "K", "ſ", "İ", "ı", "’", "12", " - ", "...", "Reply", "x", "é", "ΟΣ", "Σ"]
     texts = ["".join(rng.choice(pieces) for _ in range(rng.randint(0, 8))) for _ in range(4000)]
     texts += [text.replace(c, k) for text in texts[:500] for c, k in (("s", "ſ"), ("k", "K"), ("i", "ı"), ("i", "İ"))]
-    folded, given_low = FoldedTexts(texts), FoldedTexts(texts, [text.lower() for text in texts])
+    low = [text.lower() for text in texts]
+    folded, given_low = FoldedTexts(texts), FoldedTexts(texts, low)
     for pattern in _PREFILTER_LITERALS:
         expected = [bool(pattern.search(t)) for t in texts]
         assert folded.search(pattern) == expected, pattern.pattern
@@ -247,6 +248,10 @@ def test_prefiltered_keyword_searches_equal_the_patterns(compiled, monkeypatch):
         assert 200 < sum(expected) < len(texts) - 200, pattern.pattern  # the fuzz both hits and misses it
         for row in range(0, len(texts), 97):  # one text alone, and the texts around it, give the same answers
             assert FoldedTexts(texts[row:row + 3]).search(pattern) == expected[row:row + 3]
+            assert FoldedTexts(texts[row:row + 3], low[row:row + 3]).search(pattern) == expected[row:row + 3]
+    without_folding = [text for text in texts if not any(char in text for char in "Kſİı")]
+    assert FoldedTexts(without_folding, [text.lower() for text in without_folding]).folded == "\n".join(
+        without_folding).lower()
 
 
 def test_compiled_literal_scan_equals_str_find(seed_texts, speedups):
@@ -339,6 +344,18 @@ def test_the_whitespace_table_is_every_character_the_regex_calls_whitespace():
     space = re.compile(r"\s")
     everything = [char for char in map(chr, range(0x110000)) if space.fullmatch(char)]
     assert list(_WHITESPACE) == everything == [char for char in map(chr, range(0x110000)) if char.isspace()]
+
+
+def test_compiled_digits_to_zero_equals_the_regex_on_every_code_point(speedups):
+    from winnow.features import _DIGIT, digits_to_zero
+
+    every = "".join(chr(point) for point in range(0x110000) if not 0xD800 <= point < 0xE000)
+    for start in range(0, len(every), 4096):
+        assert speedups.digits_to_zero(every[start:start + 4096]) == _DIGIT.sub("0", every[start:start + 4096])
+    # a text whose widest characters were digits comes back in the narrower storage, equal and hashing equal
+    for text in ("a\U0001d7d8", "\u0663x", "no digits", "", "\ud800 1"):
+        expected = _DIGIT.sub("0", text)
+        assert digits_to_zero(text) == expected and hash(digits_to_zero(text)) == hash(expected)
 
 
 def test_the_case_folding_table_is_complete():

@@ -287,10 +287,14 @@ class FoldedTexts:
         self.texts = list(texts)
         self.low = low
         joined = "\n".join(self.texts)
-        if not joined.isascii():
+        if joined.isascii() or not any(char in joined for char in _FOLD_TO_ASCII):
+            # lower-casing goes character by character, and a newline reads as the end of a text to the final-sigma
+            # rule (the one rule that looks at neighbours): the joined lowered texts are the joined text lowered
+            self.folded = joined.lower() if low is None else "\n".join(low)
+        else:
             for char, letter in _FOLD_TO_ASCII.items():
                 joined = joined.replace(char, letter)
-        self.folded = joined.lower()
+            self.folded = joined.lower()
         lengths = np.fromiter(map(len, self.texts), dtype=np.int64, count=len(self.texts)) + 1
         self.ends = np.cumsum(lengths)  # one past each text's separator
         self._candidates: dict[re.Pattern, list[int]] | None = None
@@ -494,8 +498,14 @@ def _normalised(texts: list[str], low: list[str] | None = None) -> list[str]:
     character: one pass over the joined texts, as :func:`lowered` does)."""
     joined = _joined_without_newlines(texts)
     if joined is None:
-        return [_DIGIT.sub("0", text.lower()) for text in texts]
-    return _DIGIT.sub("0", joined.lower() if low is None else "\n".join(low)).split("\n")
+        return [digits_to_zero(text.lower()) for text in texts]
+    return digits_to_zero(joined.lower() if low is None else "\n".join(low)).split("\n")
+
+
+def digits_to_zero(text: str) -> str:
+    """``text`` with every digit ``\\d`` matches replaced by "0" (compiled where ``winnow._speedups`` is built;
+    a test compares the two on every code point)."""
+    return _DIGIT.sub("0", text) if _speedups is None else _speedups.digits_to_zero(text)
 
 
 def _repeats_in_page(unique: DistinctTexts, page_of: np.ndarray) -> np.ndarray:

@@ -22,7 +22,7 @@ from functools import cached_property
 import numpy as np
 import pandas as pd
 
-from winnow.features import article_bounds, distinct, window_means
+from winnow.features import article_bounds, digits_to_zero, distinct, window_means
 
 REFERENCE_PAGES = 30  # pages of a site every page is compared with (training sites have at most 30)
 UNKNOWN_SITE_SUFFIX = ":unknown-site"
@@ -36,14 +36,13 @@ SITE_FEATURES = (
 )
 _WINDOWS = (2, 5)
 _SEP = "\x1f"
-_DIGIT = re.compile(r"\d")
 _SPACES = re.compile(r"\s+")
 
 
 def normalise(texts: pd.Series) -> pd.Series:
     """Lower case, every digit -> 0, runs of white space -> one space, stripped (dates/counts still match)."""
     distinct_texts, rows = distinct(texts.astype(str))
-    normalised = np.array([_SPACES.sub(" ", _DIGIT.sub("0", text.lower())).strip() for text in distinct_texts],
+    normalised = np.array([_SPACES.sub(" ", digits_to_zero(text.lower())).strip() for text in distinct_texts],
                           dtype=object)
     return pd.Series(normalised[rows], index=texts.index, dtype=object)
 
