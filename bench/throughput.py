@@ -197,7 +197,7 @@ def run_stages(work: Path, model_path: str) -> dict:
         text_features_and_comment_markers,
     )
     from winnow.memory import tune_for_batches
-    from winnow.model import DistinctNgrams, FeatureSet, boosted_p_content, load_model, ngram_matrix, one_openmp_thread
+    from winnow.model import DistinctNgrams, FeatureSet, NgramTexts, boosted_p_content, load_model, one_openmp_thread
     from winnow.segment import segment_pages
     from winnow.site_features import site_repetition_features
     from winnow.textio import read_article
@@ -230,14 +230,15 @@ def run_stages(work: Path, model_path: str) -> dict:
                                neighbour_features(texts, article_ids, article_bounds(article_ids)),
                                main_region_features(table, texts), block_features(table, texts),
                                comment_features(table, markers)])
-        with stage("hashed n-grams (word 1-2, char 3-4)"):
-            ngrams = DistinctNgrams(ngram_matrix(unique.texts, classifier.ngram_features, unique.lowered), unique.rows)
+        with stage("hashed n-grams (word 1-2, char 3-4) scored by the SGD model"):
+            ngrams = DistinctNgrams(NgramTexts(unique.texts, unique.lowered, classifier.ngram_features), unique.rows)
+            p_sentences = ngrams.p_content(classifier.ngram_model_)
         with stage("site repetition features"):
             site = site_repetition_features(table, None)
         meta = table[["article_id", "block", "index"]].reset_index(drop=True)
         features = FeatureSet(meta, dense, ngrams, site)
-        with stage("n-gram model (SGD) and its context"):
-            p_ngram = probability_context(ngrams.p_content(classifier.ngram_model_), meta, classifier.prob_regions)
+        with stage("n-gram probability context"):
+            p_ngram = probability_context(p_sentences, meta, classifier.prob_regions)
         with stage("gradient boosting"), one_openmp_thread():
             p = boosted_p_content(classifier.passes_[0], np.hstack([*classifier._dense_parts(features), p_ngram]))
         with stage("join kept sentences"):

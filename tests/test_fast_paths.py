@@ -437,6 +437,59 @@ def test_ngram_matrix_equals_scikit_learn_on_corpus_pages(corpora):
     _assert_same_storage(ngram_matrix(texts, 2**18), _sklearn_ngrams(texts, 2**18))
 
 
+def _assert_fused_scores_equal_the_matrix_product(texts: list[str], n_features: int, seed: int) -> None:
+    from sklearn.linear_model import SGDClassifier
+
+    from winnow.model import NgramTexts, ngram_matrix
+
+    matrix = ngram_matrix(texts, n_features)
+    labels = np.random.default_rng(seed).integers(0, 2, len(texts))
+    labels[:2] = (0, 1)
+    sgd = SGDClassifier(loss="log_loss", alpha=1e-6, max_iter=5, tol=None, random_state=seed).fit(matrix, labels)
+    expected = sgd.predict_proba(matrix)[:, 1]
+    fused = NgramTexts(texts, [text.lower() for text in texts], n_features)
+    got = fused.p_content(sgd)
+    assert "matrix" not in fused.__dict__  # scored without building the matrix
+    assert got.tobytes() == expected.tobytes()
+    assert fused.matrix is not None and fused.p_content(sgd).tobytes() == expected.tobytes()  # via the matrix
+
+
+def test_fused_ngram_scores_equal_the_matrix_product_bit_for_bit(seed_texts, speedups):
+    """NgramTexts.p_content adds each text's n-grams straight into its decision value (compiled): the same
+    probabilities, bit for bit, as the SGD model's predict_proba of the n-gram matrix, on fuzzed texts."""
+    texts = [line for text in seed_texts.values() for line in text.splitlines()] + TRICKY + _ngram_fuzz()
+    texts = [t for t in texts if "\udcff" not in t]
+    for seed, n_features in enumerate((2**18, 1000)):
+        _assert_fused_scores_equal_the_matrix_product(texts, n_features, seed)
+
+
+def test_fused_ngram_scores_equal_the_matrix_product_on_corpus_pages(corpora, speedups):
+    texts = [line for dump in _corpus_dumps(corpora, 30) for line in dump.splitlines()]
+    _assert_fused_scores_equal_the_matrix_product(texts, 2**18, 0)
+
+
+def test_fused_ngram_scores_fall_back_to_the_matrix(monkeypatch, speedups):
+    """Another model type, or a text the hasher cannot encode, is scored through the matrix (which raises as
+    scikit-learn does on a lone surrogate)."""
+    from sklearn.linear_model import SGDClassifier
+
+    from winnow import model
+    from winnow.model import NgramTexts, ngram_matrix
+
+    texts = ["a first text", "another one", "Read more"]
+    matrix = ngram_matrix(texts, 2**10)
+    hinge = SGDClassifier(loss="modified_huber", max_iter=5, tol=None, random_state=0).fit(matrix, [0, 1, 0])
+    fused = NgramTexts(texts, [t.lower() for t in texts], 2**10)
+    assert fused.p_content(hinge).tobytes() == hinge.predict_proba(matrix)[:, 1].tobytes()
+    assert "matrix" in fused.__dict__
+    logistic = SGDClassifier(loss="log_loss", max_iter=5, tol=None, random_state=0).fit(matrix, [0, 1, 0])
+    with pytest.raises(UnicodeEncodeError):
+        NgramTexts(["ok \udcff"], ["ok \udcff"], 2**10).p_content(logistic)
+    monkeypatch.setattr(model, "_speedups", None)
+    plain = NgramTexts(texts, [t.lower() for t in texts], 2**10)
+    assert plain.p_content(logistic).tobytes() == logistic.predict_proba(matrix)[:, 1].tobytes()
+
+
 def test_compiled_text_counts_equal_the_python_definition(seed_texts, speedups):
     """winnow._speedups.text_counts against features._text_counts_python: fuzzed texts over every class of
     character the counts look at (cased letters of many scripts, digits of other scripts, astral characters, lone

@@ -378,6 +378,64 @@ def ngram_rows(list texts, Py_ssize_t n_features, int min_n, int max_n):
     return out_data, out_indices, out_indptr
 
 
+cdef double _dot_normalised(vector[int32_t]& columns, Py_ssize_t shift, const double* coef, double total,
+                            Py_ssize_t n_features) noexcept:
+    """``total`` plus the dot product of ``coef`` and the row part :func:`_append_normalised` would append (the
+    same counts divided by the same norm), added term by term in column order, as scipy's ``csr_matvec`` adds
+    a row's stored values: the result is bit for bit that of the matrix product."""
+    cdef size_t i = 0, j, k
+    cdef double squares = 0.0, count, norm
+    cdef int32_t column
+    _sort_columns(columns, n_features)
+    while i < columns.size():  # first pass: the norm
+        j = i
+        while j < columns.size() and columns[j] == columns[i]:
+            j += 1
+        count = <double>(j - i)
+        squares += count * count
+        i = j
+    if squares == 0.0:
+        return total
+    norm = sqrt(squares)
+    i = 0
+    while i < columns.size():
+        column = columns[i]
+        j = i
+        while j < columns.size() and columns[j] == column:
+            j += 1
+        total = total + (<double>(j - i) / norm) * coef[column + shift]
+        i = j
+    return total
+
+
+def ngram_decisions(list texts, Py_ssize_t n_features, int min_n, int max_n, const double[::1] coef):
+    """``ngram_rows``' matrix times ``coef`` (length ``2 n_features``), one value per text, without building the
+    matrix: each row's terms are added in column order from 0.0, as scipy's sparse matrix-vector product adds
+    them, so the values are bit for bit ``csr_matrix(ngram_rows(...)) @ coef``; None if a text holds a lone
+    surrogate."""
+    if coef.shape[0] != 2 * n_features:
+        raise ValueError(f"coef has {coef.shape[0]} values, the n-grams {2 * n_features} columns")
+    cdef vector[int32_t] words, chars
+    cdef vector[Py_ssize_t] scratch
+    cdef _Buffer buffer = _Buffer()
+    cdef unicode text
+    cdef Py_ssize_t row = 0
+    out = np.empty(len(texts), dtype=np.float64)
+    cdef double[::1] o = out
+    cdef double total
+    for text in texts:
+        words.clear()
+        chars.clear()
+        if _word_columns(text, n_features, buffer, scratch, words) < 0:
+            return None
+        if _char_wb_columns(text, n_features, min_n, max_n, buffer, scratch, chars) < 0:
+            return None
+        total = _dot_normalised(words, 0, &coef[0], 0.0, n_features)
+        o[row] = _dot_normalised(chars, n_features, &coef[0], total, n_features)
+        row += 1
+    return out
+
+
 cdef extern from "Python.h":
     bint Py_UNICODE_ISUPPER(Py_UCS4 ch) nogil
     bint Py_UNICODE_ISDIGIT(Py_UCS4 ch) nogil

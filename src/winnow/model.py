@@ -17,19 +17,19 @@ stage learns how far to trust the earlier one on unseen sites.
 from __future__ import annotations
 
 import hashlib
-import itertools
 import json
 import threading
 import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 from scipy import sparse
+from scipy.special import expit
 from sklearn.base import BaseEstimator, ClassifierMixin, clone
 from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.feature_extraction.text import HashingVectorizer
@@ -90,26 +90,58 @@ class FeatureSet:
                           None if self.ngrams is None else self.ngrams.subset(rows), self.site[rows])
 
 
+class NgramTexts:
+    """The distinct texts of a table and their hashed n-grams (:func:`ngram_matrix`), computed on first use and
+    shared by every subset of the table."""
+
+    def __init__(self, texts: list[str], low: list[str], n_features: int):
+        self.texts, self.low, self.n_features = texts, low, n_features
+
+    @cached_property
+    def matrix(self) -> sparse.csr_matrix:
+        return ngram_matrix(self.texts, self.n_features, self.low)
+
+    def p_content(self, model: SGDClassifier) -> np.ndarray:
+        """``model.predict_proba(self.matrix)[:, 1]``, bit for bit. For a binary logistic model, and unless the
+        matrix is built already, the compiled hasher adds each text's n-grams straight into its decision value
+        (``winnow._speedups.ngram_decisions``) and no matrix is built."""
+        if "matrix" not in self.__dict__ and _is_binary_logistic(model, 2 * self.n_features) and _speedups:
+            words, chars = ngram_vectorizers(self.n_features)
+            coef = np.ascontiguousarray(model.coef_[0], dtype=np.float64)
+            decisions = _speedups.ngram_decisions(self.low, self.n_features, *chars.ngram_range, coef)
+            if decisions is not None:  # as LinearClassifierMixin: (X @ coef.T + intercept), then expit
+                scores = decisions + model.intercept_
+                return expit(scores, out=scores)
+        return model.predict_proba(self.matrix)[:, 1]
+
+
+def _is_binary_logistic(model: Any, n_columns: int) -> bool:
+    """Whether ``model.predict_proba`` is expit(X @ coef + intercept) over ``n_columns`` float64 columns."""
+    return (type(model) is SGDClassifier and model.loss == "log_loss" and len(getattr(model, "classes_", ())) == 2
+            and model.coef_.shape == (1, n_columns) and model.coef_.dtype == np.float64
+            and model.intercept_.shape == (1,) and model.intercept_.dtype == np.float64)
+
+
 @dataclass
 class DistinctNgrams:
-    """The n-gram rows of a table's distinct texts (``matrix``) and every sentence's row among them (``rows``).
+    """The n-grams of a table's distinct texts (``source``) and every sentence's row among them (``rows``).
     Sentences of a page batch repeat each other's text (the same cruft on every page): prediction reads each
-    distinct text once, and a subset of sentences shares the matrix."""
+    distinct text once, and a subset of sentences shares the source."""
 
-    matrix: sparse.csr_matrix
+    source: NgramTexts
     rows: np.ndarray
 
     def subset(self, rows: np.ndarray) -> DistinctNgrams:
-        return DistinctNgrams(self.matrix, self.rows[rows])
+        return DistinctNgrams(self.source, self.rows[rows])
 
     def expanded(self) -> sparse.csr_matrix:
         """One row per sentence (to fit on)."""
-        return self.matrix[self.rows]
+        return self.source.matrix[self.rows]
 
     def p_content(self, model: SGDClassifier) -> np.ndarray:
         """P(content) of every sentence, each distinct text predicted once (rows are predicted independently:
         the values are those of ``model.predict_proba(self.expanded())``, bit for bit)."""
-        return model.predict_proba(self.matrix)[:, 1][self.rows]
+        return self.source.p_content(model)[self.rows]
 
 
 def ngram_vectorizers(n_features: int) -> list[HashingVectorizer]:
@@ -130,7 +162,7 @@ def featurize(table: pd.DataFrame, ngram_features: int | None, site_reference: S
     dense = page_features(table, unique)
     ngrams = None
     if ngram_features:
-        ngrams = DistinctNgrams(ngram_matrix(unique.texts, ngram_features, unique.lowered), unique.rows)
+        ngrams = DistinctNgrams(NgramTexts(unique.texts, unique.lowered, ngram_features), unique.rows)
     return FeatureSet(meta, dense, ngrams, site_repetition_features(table, site_reference))
 
 
@@ -172,13 +204,15 @@ def char_wb_transform(vectorizer: HashingVectorizer, texts: list[str]) -> sparse
         words = _WORD_NGRAMS.get(key)
         if words is None or len(words.index) > _WordNgrams.LIMIT:
             words = _WORD_NGRAMS[key] = _WordNgrams(vectorizer)
-        known = len(words.index)
+        index, new = words.index, {}
         rows, cols = [], []
         for i, text in enumerate(texts):
             for word in spaces.sub(" ", preprocess(text)).split():
                 rows.append(i)
-                cols.append(words.index.setdefault(word, len(words.index)))
-        words.add(list(itertools.islice(words.index, known, None)))
+                column = index.get(word)
+                cols.append(new.setdefault(word, len(index) + len(new)) if column is None else column)
+        words.add(list(new))  # raises on a word UTF-8 cannot encode: the index then stays as it was
+        index.update(new)
         matrix = words.matrix
     counts = sparse.csr_matrix((np.ones(len(rows)), (rows, cols)), shape=(len(texts), matrix.shape[0]))
     out = (counts @ matrix).tocsr()
