@@ -89,6 +89,24 @@ def test_page_columns_read_as_the_records(seed_texts):
     assert_frame_equal(sentence_table(mixed), sentence_table([list(page) for page in mixed]), check_exact=True)
 
 
+def test_pages_segmented_in_groups_equal_pages_segmented_alone(seed_texts, monkeypatch):
+    """segment_pages segments SEGMENT_GROUP pages at a time (their chunks tokenized together): every page's
+    sentences are those it gets alone, whatever the group size and however the pages fall into groups, and
+    pages come out in order, lazily (a group is read only when its first page is asked for)."""
+    from winnow import segment
+
+    items = [(f"{name}-{i}", text[i * 97:]) for i in range(7) for name, text in seed_texts.items()]
+    items += [("empty", ""), ("blank", " \n\n"), ("tiny", "One. Two.")]
+    alone = [next(segment_pages([item])) for item in items]
+    for group in (1, 2, 5, 64):
+        monkeypatch.setattr(segment, "SEGMENT_GROUP", group)
+        assert list(segment_pages(items)) == alone
+    monkeypatch.setattr(segment, "SEGMENT_GROUP", 2)
+    read = []
+    pages = segment_pages((read.append(name) or (name, text)) for name, text in items)
+    assert next(pages).article_id == items[0][0] and read == [items[0][0], items[1][0]]
+
+
 def test_crlf_offsets_index_the_raw_text():
     text = "First line.\r\nSecond line. Third one.\r\n"
     records = segment_text("crlf", text)

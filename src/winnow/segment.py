@@ -12,6 +12,7 @@ stable across reruns and unaffected by any other article, and survive edits else
 from __future__ import annotations
 
 import hashlib
+import itertools
 import re
 import unicodedata
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -30,6 +31,7 @@ except ImportError:  # pragma: no cover - depends on the install
     _speedups = None
 
 _BLOCK = re.compile(r"[^\r\n]+")
+SEGMENT_GROUP = 16  # pages segmented together: their new chunks go to spaCy's tokenizer in one call
 
 
 class SentenceRecord(TypedDict):
@@ -144,14 +146,21 @@ def segment_many(articles: Iterable[tuple[str, str]], ids: bool = True) -> Itera
 
 def segment_pages(articles: Iterable[tuple[str, str]], ids: bool = True) -> Iterator[PageSentences]:
     """:func:`segment_many` as :class:`PageSentences`: the same sentences, kept as columns (cleaning reads the
-    columns and never needs a record per sentence)."""
+    columns and never needs a record per sentence). Pages are read :data:`SEGMENT_GROUP` at a time and their
+    chunks tokenized together (one spaCy call per group: per page, its overhead cost a fifth of segmentation);
+    each page's sentences are those it gets alone."""
     sentencizer = _sentencizer()
-    for article_id, text in articles:
-        blocks = list(iter_blocks(text))
-        numbers, starts, ends, sentences = page_columns(blocks, sentencizer.split([block for _, block in blocks]))
-        seen: dict[str, int] = {}
-        sentence_ids = [sentence_id(article_id, sentence, seen) for sentence in sentences] if ids else None
-        yield PageSentences(article_id, numbers, starts, ends, sentences, sentence_ids)
+    articles = iter(articles)
+    while group := list(itertools.islice(articles, SEGMENT_GROUP)):
+        pages = [(article_id, list(iter_blocks(text))) for article_id, text in group]
+        spans = sentencizer.split([block for _, blocks in pages for _, block in blocks])  # blocks are independent
+        at = 0
+        for article_id, blocks in pages:
+            numbers, starts, ends, sentences = page_columns(blocks, spans[at:at + len(blocks)])
+            at += len(blocks)
+            seen: dict[str, int] = {}
+            sentence_ids = [sentence_id(article_id, sentence, seen) for sentence in sentences] if ids else None
+            yield PageSentences(article_id, numbers, starts, ends, sentences, sentence_ids)
 
 
 def page_columns(blocks: list[tuple[int, str]], spans: list[list[tuple[int, int]]],
