@@ -358,6 +358,26 @@ def test_compiled_digits_to_zero_equals_the_regex_on_every_code_point(speedups):
         assert digits_to_zero(text) == expected and hash(digits_to_zero(text)) == hash(expected)
 
 
+def test_timestamp_candidates_never_miss_a_timestamp(seed_texts, speedups):
+    """The compiled check rules a text out only where the timestamp pattern finds nothing, in either case:
+    fuzzed texts of digits (ASCII and not), unit letters, every kind of whitespace, month names in every case
+    and with the characters IGNORECASE equates with ASCII letters; it rules most texts without one out."""
+    from winnow.features import _TIMESTAMP, _case_sensitive
+
+    rng = random.Random(5)
+    pieces = [*"0123456789٣ :-.mhdMHDx\t\u00a0\u2003\n", "ago", "min", "hrs", "hours", "a.m.", "pm", "2020-",
+              "-01", "jan", "Feb", "MAR", "ſep", "ſept", "octo", "Nov.", "dec", "jun", "July", "may", "ay", "ja"]
+    texts = ["".join(rng.choice(pieces) for _ in range(rng.randint(0, 9))) for _ in range(30000)]
+    texts += [line for text in seed_texts.values() for line in text.splitlines()]
+    flags = speedups.timestamp_candidates(texts).tolist()
+    lowered = _case_sensitive(_TIMESTAMP)
+    for text, flag in zip(texts, flags, strict=True):
+        if not flag:
+            assert not _TIMESTAMP.search(text) and not lowered.search(text.lower()), repr(text)
+    matching = sum(bool(_TIMESTAMP.search(text)) for text in texts)
+    assert 1000 < matching < sum(flags) < 0.8 * len(texts), (matching, sum(flags))
+
+
 def test_the_case_folding_table_is_complete():
     """Every character IGNORECASE equates with an ASCII letter is turned into it by FoldedTexts' folding, and
     only characters it replaces change length under ``str.lower``, so positions in the folded text are those of

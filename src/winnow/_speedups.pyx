@@ -1123,3 +1123,83 @@ def digits_to_zero(unicode text):
         return PyUnicode_FromKindAndData(kind, copy, n)  # canonical: a narrower kind where the digits were widest
     finally:
         free(copy)
+
+
+cdef inline bint _unit_letter(Py_UCS4 ch) noexcept nogil:
+    # the first letters of the timestamp units, in either case (no other character IGNORECASE equates with them)
+    return ch == 109 or ch == 104 or ch == 100 or ch == 77 or ch == 72 or ch == 68  # m h d M H D
+
+
+cdef inline Py_UCS4 _folded_letter(Py_UCS4 ch) noexcept nogil:
+    """The ASCII letter IGNORECASE equates ``ch`` with (lower case), else ``ch``: ASCII capitals and the four
+    characters of ``winnow.features._FOLD_TO_ASCII``."""
+    if 65 <= ch <= 90:
+        return <Py_UCS4>(<uint32_t>ch + 32)
+    if ch == 0x17F:  # long s
+        return 115
+    if ch == 0x212A:  # Kelvin sign
+        return 107
+    if ch == 0x130 or ch == 0x131:  # dotted capital I, dotless i
+        return 105
+    return ch
+
+
+cdef inline uint32_t _three(Py_UCS4 a, Py_UCS4 b, Py_UCS4 c) noexcept nogil:
+    return (<uint32_t>a << 16) | (<uint32_t>b << 8) | <uint32_t>c if a < 128 and b < 128 and c < 128 else 0
+
+
+cdef uint32_t[12] _MONTHS = [_three(106, 97, 110), _three(102, 101, 98), _three(109, 97, 114), _three(97, 112, 114),
+                             _three(109, 97, 121), _three(106, 117, 110), _three(106, 117, 108),
+                             _three(97, 117, 103), _three(115, 101, 112), _three(111, 99, 116),
+                             _three(110, 111, 118), _three(100, 101, 99)]  # jan feb ... dec
+
+
+def timestamp_candidates(list texts):
+    """For each text, False where ``winnow.features._TIMESTAMP`` cannot match it, case-insensitively (True
+    does not mean it does). Every match holds a decimal digit followed by ``:`` or ``-`` or by a unit's first
+    letter (after at most one whitespace character), or a month's name and a whitespace character followed by a
+    digit."""
+    cdef Py_ssize_t n, i, row = 0
+    cdef int kind
+    cdef void* data
+    cdef Py_UCS4 ch, nxt
+    cdef bint space_digit, found
+    cdef unicode text
+    out = np.zeros(len(texts), dtype=np.bool_)
+    cdef uint8_t[::1] o = out.view(np.uint8)
+    for text in texts:
+        n = len(text)
+        kind = PyUnicode_KIND(text)
+        data = PyUnicode_DATA(text)
+        space_digit = found = False
+        for i in range(n - 1):
+            ch = PyUnicode_READ(kind, data, i)
+            if _is_decimal(ch):
+                nxt = PyUnicode_READ(kind, data, i + 1)
+                if nxt == 58 or nxt == 45 or _unit_letter(nxt):  # : -
+                    found = True
+                    break
+                if i + 2 < n and _is_space(nxt) and _unit_letter(PyUnicode_READ(kind, data, i + 2)):
+                    found = True
+                    break
+            elif not space_digit and _is_space(ch) and _is_decimal(PyUnicode_READ(kind, data, i + 1)):
+                space_digit = True
+        o[row] = found or (space_digit and _holds_month(kind, data, n))
+        row += 1
+    return out
+
+
+cdef bint _holds_month(int kind, void* data, Py_ssize_t n) noexcept:
+    """Whether the text holds a month's name (jan ... dec), in any case IGNORECASE equates."""
+    cdef Py_ssize_t i, k
+    cdef Py_UCS4 a = 0, b = 0, ch
+    cdef uint32_t key
+    for i in range(n):
+        ch = _folded_letter(PyUnicode_READ(kind, data, i))
+        key = _three(a, b, ch)
+        if key != 0:
+            for k in range(12):
+                if key == _MONTHS[k]:
+                    return True
+        a, b = b, ch
+    return False

@@ -233,10 +233,12 @@ def _text_features_chunk(texts: list[str], low: list[str]) -> tuple[np.ndarray, 
     n_chars = np.maximum(lengths, 1)
     some = np.maximum(n_words, 1)
     flags = counts[:, 8:12].T
-    # Exact shortcut: every timestamp holds a digit (``\d`` implies ``str.isdigit``).
+    # Exact shortcut: the pattern runs only where it can match (compiled check; else: every timestamp holds a
+    # digit, and ``\d`` implies ``str.isdigit``).
+    candidates = digit > 0 if _speedups is None else _speedups.timestamp_candidates(texts)
     ascii_lowered = [lower if text.isascii() else None for text, lower in zip(texts, low, strict=True)]
-    timestamps = [len(_findall_ignorecase(_TIMESTAMP, text, low)) if has_digit else 0
-                  for text, low, has_digit in zip(texts, ascii_lowered, (digit > 0).tolist(), strict=True)]
+    timestamps = [len(_findall_ignorecase(_TIMESTAMP, text, low)) if candidate else 0
+                  for text, low, candidate in zip(texts, ascii_lowered, candidates.tolist(), strict=True)]
     folded = FoldedTexts(texts, low)
     searches = [folded.search(_URLISH), [count > 0 for count in timestamps],
                 *(folded.search(pattern) for pattern in (_SOURCE_STAMP, _PROMO, _META, _CAPTION))]
