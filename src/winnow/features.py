@@ -388,7 +388,8 @@ def page_of_rows(bounds: np.ndarray) -> np.ndarray:
 
 
 def shift_within(values: np.ndarray, article_ids: np.ndarray, offset: int, fill: float = -1.0) -> np.ndarray:
-    """``values`` moved by ``offset`` rows, never across an article boundary (``fill`` where nothing is)."""
+    """``values`` (1-D, or 2-D: every column) moved by ``offset`` rows, never across an article boundary
+    (``fill`` where nothing is)."""
     out = np.full_like(values, fill, dtype=np.float64)
     n = len(values)
     if offset > 0 and offset < n:
@@ -533,9 +534,10 @@ def neighbour_features(texts: np.ndarray, article_ids: np.ndarray, bounds: np.nd
     """Selected text features of the previous/next two sentences and window means around each sentence."""
     sources = texts[:, [TEXT_FEATURES.index(name) for name in WINDOW_SOURCES]]
     means = window_means(sources, bounds, WINDOWS)
+    shifted = [shift_within(sources, article_ids, k) for k in (-2, -1, 1, 2)]  # every column at once
     parts = []
     for j in range(sources.shape[1]):
-        parts += [shift_within(sources[:, j], article_ids, k) for k in (-2, -1, 1, 2)]
+        parts += [shift[:, j] for shift in shifted]
         parts += [mean[:, j] for mean in means]
     return np.column_stack(parts) if parts else np.zeros((len(texts), 0))
 
