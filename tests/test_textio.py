@@ -50,6 +50,20 @@ def test_binary_file_is_refused_by_name(tmp_path):
         read_article(path)
 
 
+def test_control_bytes_decide_binary_at_five_percent():
+    """Text with a few stray control bytes decodes; above 5% of the first 8 KB (tab, newline, form feed and
+    carriage return do not count; every other C0 byte does) it is refused as binary."""
+    line = BODY.encode("utf-8")
+    for control in (1, 7, 11, 27, 31):
+        few = line * 20 + bytes([control]) * 10
+        assert decode_article(few).text.startswith(BODY)
+        many = (line[:60] + bytes([control]) * 4) * 30
+        with pytest.raises(InputError, match="binary"):
+            decode_article(many)
+    harmless = (line[:60] + b"\t\n\x0c\r") * 30
+    assert decode_article(harmless).text.startswith(line[:60].decode("utf-8"))
+
+
 def test_html_page_is_rendered_to_text(tmp_path):
     html = (
         "<!DOCTYPE html><html><head><title>T</title><style>p{color:red}</style>"
