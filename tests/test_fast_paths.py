@@ -23,7 +23,7 @@ from winnow.features import (
     TEXT_FEATURES,
     text_features,
 )
-from winnow.segment import iter_blocks, segment_many, segment_text
+from winnow.segment import iter_blocks, segment_many, segment_pages, segment_text
 
 from .conftest import SEED_FILES
 
@@ -376,6 +376,30 @@ def test_timestamp_candidates_never_miss_a_timestamp(seed_texts, speedups):
             assert not _TIMESTAMP.search(text) and not lowered.search(text.lower()), repr(text)
     matching = sum(bool(_TIMESTAMP.search(text)) for text in texts)
     assert 1000 < matching < sum(flags) < 0.8 * len(texts), (matching, sum(flags))
+
+
+def test_compiled_join_kept_equals_the_python_definition(seed_texts, speedups):
+    """clean.join_kept on a page's columns (compiled) against its Python definition: seed pages and fuzzed
+    pages whose sentences are separated by every kind of whitespace, or by none, under random keep masks
+    (lists, bool arrays and 0/1 arrays)."""
+    from winnow.clean import _join_kept_python, join_kept
+
+    rng = random.Random(8)
+    pieces = ["One.", "Two!", "Three?", "“Four.”", "x", " ", "  ", "\t", "\u00a0", "\u3000", "\r\n", "\n", "\n\n",
+              "Mr. Five.", "é.", "😀."]
+    texts = [*seed_texts.values(), ""] + ["".join(rng.choice(pieces) for _ in range(rng.randint(0, 25)))
+                                          for _ in range(2000)]
+    pages = list(segment_pages((f"p{i}", text) for i, text in enumerate(texts)))
+    for text, page in zip(texts, pages, strict=True):
+        for _ in range(3):
+            keep = [rng.random() < 0.6 for _ in range(len(page))]
+            expected = _join_kept_python(text, page, keep)
+            assert join_kept(text, page, keep) == expected, (text, keep)
+            assert join_kept(text, page, np.array(keep)) == expected
+            assert join_kept(text, page, np.array(keep, dtype=np.int64)) == expected
+            assert join_kept(text, list(page), keep) == expected  # records take the Python definition
+    with pytest.raises(ValueError, match="same length"):
+        speedups.join_kept("a", [0], [0], [1], ["a"], np.zeros(2, dtype=np.uint8))
 
 
 def test_the_case_folding_table_is_complete():

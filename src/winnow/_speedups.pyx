@@ -1203,3 +1203,39 @@ cdef bint _holds_month(int kind, void* data, Py_ssize_t n) noexcept:
                     return True
         a, b = b, ch
     return False
+
+
+def join_kept(unicode text, list blocks, list starts, list ends, list sentences, const uint8_t[::1] keep):
+    """The kept sentences of a page, one block per line (the compiled half of ``winnow.clean.join_kept`` for a
+    page's columns; its Python definition is ``clean._join_kept_python``): a kept sentence after a kept one of
+    the same block is joined to it by the text between them where that is whitespace, else by one space."""
+    cdef Py_ssize_t n = len(sentences), i, current = -1, block, prev_end = -1, start, k
+    cdef bint open_line = False, blank
+    cdef int kind = PyUnicode_KIND(text)
+    cdef void* data = PyUnicode_DATA(text)
+    if len(blocks) != n or len(starts) != n or len(ends) != n or keep.shape[0] != n:
+        raise ValueError("blocks, starts, ends, sentences and keep must have the same length")
+    pieces = []
+    for i in range(n):
+        if not keep[i]:
+            prev_end = -1
+            continue
+        block = blocks[i]
+        start = starts[i]
+        if not open_line or block != current:
+            if open_line:
+                pieces.append("\n")
+            current, open_line = block, True
+        else:
+            blank = prev_end >= 0 and start > prev_end
+            if blank:
+                for k in range(prev_end, start):
+                    if not _is_space(PyUnicode_READ(kind, data, k)):
+                        blank = False
+                        break
+            pieces.append(text[prev_end:start] if blank else " ")
+        pieces.append(sentences[i])
+        prev_end = ends[i]
+    if open_line:
+        pieces.append("\n")
+    return "".join(pieces)

@@ -12,6 +12,11 @@ from winnow.model import WinnowModel
 from winnow.segment import PageSentences, SentenceRecord, segment_pages
 from winnow.site_features import REFERENCE_PAGES, SiteReference
 
+try:  # the compiled join (optional: the Python definition gives the same text where it is not built)
+    from winnow import _speedups
+except ImportError:  # pragma: no cover - depends on the install
+    _speedups = None
+
 PAGE_BATCH = 64  # pages classified together (featurisation and prediction are vectorised per batch)
 
 
@@ -86,6 +91,13 @@ def site_reference(items: Iterable[tuple[str, str]], site: str) -> SiteReference
 
 def join_kept(text: str, records: Sequence[SentenceRecord], keep: Sequence[bool]) -> str:
     """The kept sentences, one input block per output line; adjacent kept sentences keep their spacing."""
+    if isinstance(records, PageSentences) and _speedups is not None:  # the same text, compiled (tests compare)
+        return _speedups.join_kept(text, records.blocks, records.char_starts, records.char_ends, records.texts,
+                                   np.ascontiguousarray(keep, dtype=bool).view(np.uint8))
+    return _join_kept_python(text, records, keep)
+
+
+def _join_kept_python(text: str, records: Sequence[SentenceRecord], keep: Sequence[bool]) -> str:
     if isinstance(records, PageSentences):  # the columns themselves, without a record per sentence
         columns = zip(records.blocks, records.char_starts, records.char_ends, records.texts, strict=True)
     else:
