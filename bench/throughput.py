@@ -230,8 +230,9 @@ def run_stages(work: Path, model_path: str) -> dict:
                                neighbour_features(texts, article_ids, article_bounds(article_ids)),
                                main_region_features(table, texts), block_features(table, texts),
                                comment_features(table, markers)])
-        with stage("hashed n-grams (word 1-2, char 3-4) scored by the SGD model"):
-            ngrams = DistinctNgrams(NgramTexts(unique.texts, unique.lowered, classifier.ngram_features), unique.rows)
+        with stage("hashed n-grams (word 1-2, char 4) scored by the SGD model"):
+            ngrams = DistinctNgrams(NgramTexts(unique.texts, unique.lowered, classifier.ngram_features,
+                                               classifier.ngram_char_range), unique.rows)
             p_sentences = ngrams.p_content(classifier.ngram_model_)
         with stage("site repetition features"):
             site = site_repetition_features(table, None)

@@ -416,13 +416,17 @@ def test_the_case_folding_table_is_complete():
             assert char in _FOLD_TO_ASCII, hex(ord(char))
 
 
-def _sklearn_ngrams(texts, n_features):
+def _sklearn_ngrams(texts, n_features, char_range=(3, 4)):
     from scipy import sparse
 
     from winnow.model import ngram_vectorizers
 
-    words, chars = ngram_vectorizers(n_features)
-    return sparse.hstack([words.transform(texts), chars.transform(texts)], format="csr")
+    words, *chars = ngram_vectorizers(n_features, char_range)
+    char_part = chars[0].transform(texts) if chars else sparse.csr_matrix((len(texts), n_features))
+    return sparse.hstack([words.transform(texts), char_part], format="csr")
+
+
+CHAR_RANGES = [(3, 4), (4, 4), (3, 3), (2, 5), (0, 0)]
 
 
 def _assert_same_storage(got, expected):
@@ -440,18 +444,28 @@ def _ngram_fuzz() -> list[str]:
     return ["".join(rng.choice(pieces) for _ in range(rng.randint(0, 30))) for _ in range(3000)] + ["", " ", "a", "ab"]
 
 
-def test_ngram_matrix_equals_scikit_learn_bit_for_bit(seed_texts, monkeypatch):
-    """The compiled hasher and the pure-Python fallback both give scikit-learn's matrix, storage included."""
+@pytest.mark.parametrize("char_range", CHAR_RANGES)
+def test_ngram_matrix_equals_scikit_learn_bit_for_bit(seed_texts, monkeypatch, char_range):
+    """The compiled hasher and the pure-Python fallback both give scikit-learn's matrix, storage included, for
+    every character n-gram range (and none: (0, 0))."""
     from winnow import model
 
     texts = [line for text in seed_texts.values() for line in text.splitlines()] + TRICKY + _ngram_fuzz()
     texts = [t for t in texts if "\udcff" not in t]
     for n_features in (2**18, 1000):  # a power of two (masked) and not
-        expected = _sklearn_ngrams(texts, n_features)
-        _assert_same_storage(model.ngram_matrix(texts, n_features), expected)
+        expected = _sklearn_ngrams(texts, n_features, char_range)
+        _assert_same_storage(model.ngram_matrix(texts, n_features, char_range=char_range), expected)
         with monkeypatch.context() as patch:
             patch.setattr(model, "_speedups", None)
-            _assert_same_storage(model.ngram_matrix(texts, n_features), expected)
+            _assert_same_storage(model.ngram_matrix(texts, n_features, char_range=char_range), expected)
+
+
+@pytest.mark.parametrize("bad", [(1,), (0, 3), (4, 3), (3.0, 4), (True, 4), (-1, 2)])
+def test_a_bad_char_range_is_a_clear_error(bad):
+    from winnow.model import ngram_vectorizers
+
+    with pytest.raises(ValueError, match="ngram_char_range"):
+        ngram_vectorizers(2**10, bad)
 
 
 def test_the_compiled_ngram_hasher_is_built():
@@ -481,17 +495,18 @@ def test_ngram_matrix_equals_scikit_learn_on_corpus_pages(corpora):
     _assert_same_storage(ngram_matrix(texts, 2**18), _sklearn_ngrams(texts, 2**18))
 
 
-def _assert_fused_scores_equal_the_matrix_product(texts: list[str], n_features: int, seed: int) -> None:
+def _assert_fused_scores_equal_the_matrix_product(texts: list[str], n_features: int, seed: int,
+                                                  char_range=(3, 4)) -> None:
     from sklearn.linear_model import SGDClassifier
 
     from winnow.model import NgramTexts, ngram_matrix
 
-    matrix = ngram_matrix(texts, n_features)
+    matrix = ngram_matrix(texts, n_features, char_range=char_range)
     labels = np.random.default_rng(seed).integers(0, 2, len(texts))
     labels[:2] = (0, 1)
     sgd = SGDClassifier(loss="log_loss", alpha=1e-6, max_iter=5, tol=None, random_state=seed).fit(matrix, labels)
     expected = sgd.predict_proba(matrix)[:, 1]
-    fused = NgramTexts(texts, [text.lower() for text in texts], n_features)
+    fused = NgramTexts(texts, [text.lower() for text in texts], n_features, char_range)
     got = fused.p_content(sgd)
     assert "matrix" not in fused.__dict__  # scored without building the matrix
     assert got.tobytes() == expected.tobytes()
@@ -504,12 +519,14 @@ def test_fused_ngram_scores_equal_the_matrix_product_bit_for_bit(seed_texts, spe
     texts = [line for text in seed_texts.values() for line in text.splitlines()] + TRICKY + _ngram_fuzz()
     texts = [t for t in texts if "\udcff" not in t]
     for seed, n_features in enumerate((2**18, 1000)):
-        _assert_fused_scores_equal_the_matrix_product(texts, n_features, seed)
+        for char_range in CHAR_RANGES:
+            _assert_fused_scores_equal_the_matrix_product(texts, n_features, seed, char_range)
 
 
 def test_fused_ngram_scores_equal_the_matrix_product_on_corpus_pages(corpora, speedups):
     texts = [line for dump in _corpus_dumps(corpora, 30) for line in dump.splitlines()]
-    _assert_fused_scores_equal_the_matrix_product(texts, 2**18, 0)
+    for char_range in ((3, 4), (4, 4)):
+        _assert_fused_scores_equal_the_matrix_product(texts, 2**18, 0, char_range)
 
 
 def test_fused_ngram_scores_fall_back_to_the_matrix(monkeypatch, speedups):

@@ -243,6 +243,8 @@ cdef int _char_wb_columns(unicode text, Py_ssize_t n_features, int min_n, int ma
     cdef Py_ssize_t n = len(text), i = 0, first, length, size, offset, end, written
     cdef int kind = PyUnicode_KIND(text), gram
     cdef void* data = PyUnicode_DATA(text)
+    if min_n > max_n:  # no lengths: no character n-grams (and nothing to encode)
+        return 0
     buffer.reserve(4 * n + 8)
     while True:
         first = _next_run(kind, data, n, &i, False)  # a whitespace-free word, padded with a space on each side

@@ -47,7 +47,9 @@ from winnow.segment import PageSentences
 from winnow.site_features import SiteReference, site_repetition_features
 
 DEFAULT_MODEL_PATH = Path("train/model.skops")
-FORMAT_VERSION = 3  # 2: site repetition features; 3: prob_regions
+FORMAT_VERSION = 4  # 2: site repetition features; 3: prob_regions; 4: ngram_char_range
+DEFAULT_CHAR_RANGE = (3, 4)  # character n-gram lengths of the hashed n-grams (``ngram_char_range``)
+NO_CHAR_NGRAMS = (0, 0)  # as ``ngram_char_range``: no character n-grams (their half of the matrix stays empty)
 # Every non-builtin type the model file may hold; loading refuses anything else.
 TRUSTED_TYPES = [
     "winnow.model.SentenceClassifier",
@@ -94,21 +96,22 @@ class NgramTexts:
     """The distinct texts of a table and their hashed n-grams (:func:`ngram_matrix`), computed on first use and
     shared by every subset of the table."""
 
-    def __init__(self, texts: list[str], low: list[str], n_features: int):
-        self.texts, self.low, self.n_features = texts, low, n_features
+    def __init__(self, texts: list[str], low: list[str], n_features: int,
+                 char_range: Sequence[int] = DEFAULT_CHAR_RANGE):
+        self.texts, self.low, self.n_features, self.char_range = texts, low, n_features, char_range
 
     @cached_property
     def matrix(self) -> sparse.csr_matrix:
-        return ngram_matrix(self.texts, self.n_features, self.low)
+        return ngram_matrix(self.texts, self.n_features, self.low, self.char_range)
 
     def p_content(self, model: SGDClassifier) -> np.ndarray:
         """``model.predict_proba(self.matrix)[:, 1]``, bit for bit. For a binary logistic model, and unless the
         matrix is built already, the compiled hasher adds each text's n-grams straight into its decision value
         (``winnow._speedups.ngram_decisions``) and no matrix is built."""
         if "matrix" not in self.__dict__ and _is_binary_logistic(model, 2 * self.n_features) and _speedups:
-            words, chars = ngram_vectorizers(self.n_features)
             coef = np.ascontiguousarray(model.coef_[0], dtype=np.float64)
-            decisions = _speedups.ngram_decisions(self.low, self.n_features, *chars.ngram_range, coef)
+            lengths = compiled_char_lengths(self.char_range)
+            decisions = _speedups.ngram_decisions(self.low, self.n_features, *lengths, coef)
             if decisions is not None:  # as LinearClassifierMixin: (X @ coef.T + intercept), then expit
                 scores = decisions + model.intercept_
                 return expit(scores, out=scores)
@@ -144,17 +147,39 @@ class DistinctNgrams:
         return self.source.p_content(model)[self.rows]
 
 
-def ngram_vectorizers(n_features: int) -> list[HashingVectorizer]:
-    """Stateless hashed word 1-2-grams and character 3-4-grams (within word boundaries)."""
-    return [
-        HashingVectorizer(n_features=n_features, ngram_range=(1, 2), alternate_sign=False, lowercase=True),
-        HashingVectorizer(n_features=n_features, analyzer="char_wb", ngram_range=(3, 4), alternate_sign=False,
-                          lowercase=True),
-    ]
+def char_ngram_range(value: Sequence[int]) -> tuple[int, int] | None:
+    """``ngram_char_range`` checked: ``(min_n, max_n)`` with ``1 <= min_n <= max_n``, or None for
+    :data:`NO_CHAR_NGRAMS`."""
+    pair = tuple(value)
+    if len(pair) != 2 or not all(isinstance(n, int | np.integer) and not isinstance(n, bool) for n in pair):
+        raise ValueError(f"ngram_char_range must be two integers [min_n, max_n], got {value!r}")
+    if pair == NO_CHAR_NGRAMS:
+        return None
+    if not 1 <= pair[0] <= pair[1]:
+        raise ValueError(f"ngram_char_range must have 1 <= min_n <= max_n (or be [0, 0]: none), got {value!r}")
+    return int(pair[0]), int(pair[1])
+
+
+def compiled_char_lengths(char_range: Sequence[int]) -> tuple[int, int]:
+    """The character n-gram lengths to pass ``winnow._speedups``: for :data:`NO_CHAR_NGRAMS` the empty range
+    (1, 0), for which it writes no character n-grams."""
+    checked = char_ngram_range(char_range)
+    return (1, 0) if checked is None else checked
+
+
+def ngram_vectorizers(n_features: int, char_range: Sequence[int] = DEFAULT_CHAR_RANGE) -> list[HashingVectorizer]:
+    """Stateless hashed word 1-2-grams and character ``char_range``-grams (within word boundaries; by default
+    3-4-grams; `train/config.toml` uses 4-grams), the latter left out for :data:`NO_CHAR_NGRAMS`."""
+    checked = char_ngram_range(char_range)
+    words = HashingVectorizer(n_features=n_features, ngram_range=(1, 2), alternate_sign=False, lowercase=True)
+    if checked is None:
+        return [words]
+    return [words, HashingVectorizer(n_features=n_features, analyzer="char_wb", ngram_range=checked,
+                                     alternate_sign=False, lowercase=True)]
 
 
 def featurize(table: pd.DataFrame, ngram_features: int | None, site_reference: SiteReference | None = None,
-              ) -> FeatureSet:
+              char_range: Sequence[int] = DEFAULT_CHAR_RANGE) -> FeatureSet:
     """Dense page features, site repetition features (pages compared with ``site_reference``, by default the
     table's own pages) and (unless ``ngram_features`` is None) hashed n-grams of a sentence table."""
     meta = table[["article_id", "block", "index"]].reset_index(drop=True)
@@ -162,23 +187,27 @@ def featurize(table: pd.DataFrame, ngram_features: int | None, site_reference: S
     dense = page_features(table, unique)
     ngrams = None
     if ngram_features:
-        ngrams = DistinctNgrams(NgramTexts(unique.texts, unique.lowered, ngram_features), unique.rows)
+        ngrams = DistinctNgrams(NgramTexts(unique.texts, unique.lowered, ngram_features, char_range), unique.rows)
     return FeatureSet(meta, dense, ngrams, site_repetition_features(table, site_reference))
 
 
-def ngram_matrix(texts: list[str], n_features: int, low: list[str] | None = None) -> sparse.csr_matrix:
+def ngram_matrix(texts: list[str], n_features: int, low: list[str] | None = None,
+                 char_range: Sequence[int] = DEFAULT_CHAR_RANGE) -> sparse.csr_matrix:
     """The hashed word and character n-grams of :func:`ngram_vectorizers`, side by side, one row per text
-    (``low``: the texts lower-cased, where the caller has them).
+    (``low``: the texts lower-cased, where the caller has them). Always ``2 * n_features`` columns: with
+    :data:`NO_CHAR_NGRAMS` the character half is empty.
 
     Computed by the compiled hasher ``winnow._speedups`` when it is built (``pip install`` compiles it where a
     C++ compiler exists), else by scikit-learn; both give the same matrix, value for value (tested).
     """
-    words, chars = ngram_vectorizers(n_features)
+    words, *chars = ngram_vectorizers(n_features, char_range)
     compiled = None
     if _speedups is not None:
-        compiled = _compiled_ngrams(lowered(texts) if low is None else low, n_features, chars.ngram_range)
+        lengths = compiled_char_lengths(char_range)
+        compiled = _compiled_ngrams(lowered(texts) if low is None else low, n_features, lengths)
     if compiled is None:
-        compiled = sparse.hstack([words.transform(texts), char_wb_transform(chars, texts)], format="csr")
+        char_part = char_wb_transform(chars[0], texts) if chars else sparse.csr_matrix((len(texts), n_features))
+        compiled = sparse.hstack([words.transform(texts), char_part], format="csr")
         compiled.sort_indices()  # the same storage as the compiled path, so training sums in the same order
     return compiled
 
@@ -320,6 +349,7 @@ class SentenceClassifier(ClassifierMixin, BaseEstimator):
         ngram_features: int = 2**18,
         ngram_alpha: float = 2e-6,
         ngram_epochs: int = 10,
+        ngram_char_range: Sequence[int] = DEFAULT_CHAR_RANGE,
         max_iter: int = 200,
         learning_rate: float = 0.1,
         max_leaf_nodes: int = 31,
@@ -335,6 +365,7 @@ class SentenceClassifier(ClassifierMixin, BaseEstimator):
         self.ngram_features = ngram_features
         self.ngram_alpha = ngram_alpha
         self.ngram_epochs = ngram_epochs
+        self.ngram_char_range = ngram_char_range
         self.max_iter = max_iter
         self.learning_rate = learning_rate
         self.max_leaf_nodes = max_leaf_nodes
@@ -344,7 +375,8 @@ class SentenceClassifier(ClassifierMixin, BaseEstimator):
         self.random_state = random_state
 
     def featurize(self, table: pd.DataFrame, site_reference: SiteReference | None = None) -> FeatureSet:
-        return featurize(table, self.ngram_features if self.use_ngrams else None, site_reference)
+        return featurize(table, self.ngram_features if self.use_ngrams else None, site_reference,
+                         self.ngram_char_range)
 
     def _booster(self) -> HistGradientBoostingClassifier:
         return HistGradientBoostingClassifier(

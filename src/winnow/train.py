@@ -255,7 +255,7 @@ def ablation(config_path: Path, processed_dir: Path, annotations_dir: Path,
     data = load_training_data(config, processed_dir, annotations_dir)
     threshold = float(config.get("threshold", 0.5))
     base = make_classifier(config)
-    features = featurize(data.table, base.ngram_features)
+    features = featurize(data.table, base.ngram_features, char_range=base.ngram_char_range)
     rows = []
     for name, params in ABLATIONS.items():
         started = time.perf_counter()
