@@ -455,6 +455,7 @@ def text_counts(list texts, stop_words):
     quotes/brackets/spaces stripped, ends in . ! ?, in ... or …, in : - | —; whether it starts upper-case; holds
     a double quote; how many commas. Character classes are CPython's own (``str.isupper`` and the rest)."""
     cdef Py_ssize_t n_texts = len(texts), row = 0, n, i, first, last
+    cdef int64_t upper, digit, other, quote, commas, words, word_chars, stops, capitalised
     cdef int kind
     cdef void* data
     cdef Py_UCS4 ch
@@ -472,56 +473,55 @@ def text_counts(list texts, stop_words):
         kind = PyUnicode_KIND(text)
         data = PyUnicode_DATA(text)
         c[row, 0] = n
-        i = 0
-        while i < n:
-            ch = PyUnicode_READ(kind, data, i)
+        upper = digit = other = quote = commas = words = word_chars = stops = capitalised = 0
+        first = -1  # where the word being read started (-1: not in a word)
+        ascii_word = True
+        for i in range(n + 1):  # one pass: character classes, and words (maximal runs of \w) as they end
+            ch = PyUnicode_READ(kind, data, i) if i < n else 32  # a space after the text ends the last word
             if ch < 128:  # ASCII: the same classes, from the code point (CPython's lookups cost more)
                 if 65 <= ch <= 90:
-                    c[row, 1] += 1
+                    upper += 1
                 elif 48 <= ch <= 57:
-                    c[row, 2] += 1
+                    digit += 1
                 elif not (97 <= ch <= 122) and not _is_space(ch):
-                    c[row, 3] += 1
+                    other += 1
+                if ch == 34:  # "
+                    quote = 1
+                elif ch == 44:  # ,
+                    commas += 1
             else:
                 if Py_UNICODE_ISUPPER(ch):
-                    c[row, 1] += 1
+                    upper += 1
                 if Py_UNICODE_ISDIGIT(ch):
-                    c[row, 2] += 1
+                    digit += 1
                 if not Py_UNICODE_ISALNUM(ch) and not Py_UNICODE_ISSPACE(ch):
-                    c[row, 3] += 1
-            if ch == 34 or ch == 0x201C or ch == 0x201D:  # " “ ”
-                c[row, 12] = 1
-            if ch == 44:  # ,
-                c[row, 13] += 1
-            i += 1
-        i = 0
-        while i < n:
-            if not _is_word(PyUnicode_READ(kind, data, i)):
-                i += 1
-                continue
-            first = i
-            ascii_word = True
-            word.clear()
-            while i < n:
-                ch = PyUnicode_READ(kind, data, i)
-                if not _is_word(ch):
-                    break
+                    other += 1
+                if ch == 0x201C or ch == 0x201D:  # “ ”
+                    quote = 1
+            if i < n and _is_word(ch):
+                if first < 0:
+                    first = i
+                    ascii_word = True
+                    word.clear()
                 if ch >= 128:
                     ascii_word = False
                 elif 65 <= ch <= 90:
                     word.push_back(<char>(<uint32_t>ch + 32))
                 else:
                     word.push_back(<char><uint32_t>ch)
-                i += 1
-            c[row, 4] += 1
-            c[row, 5] += i - first
-            if Py_UNICODE_ISUPPER(PyUnicode_READ(kind, data, first)):
-                c[row, 7] += 1
-            if ascii_word:
-                if ascii_stops.count(word):
-                    c[row, 6] += 1
-            elif text[first:i].lower() in stop_words:
-                c[row, 6] += 1
+            elif first >= 0:  # the word ends before i
+                words += 1
+                word_chars += i - first
+                if Py_UNICODE_ISUPPER(PyUnicode_READ(kind, data, first)):
+                    capitalised += 1
+                if ascii_word:
+                    if ascii_stops.count(word):
+                        stops += 1
+                elif text[first:i].lower() in stop_words:
+                    stops += 1
+                first = -1
+        c[row, 1], c[row, 2], c[row, 3], c[row, 4], c[row, 5] = upper, digit, other, words, word_chars
+        c[row, 6], c[row, 7], c[row, 12], c[row, 13] = stops, capitalised, quote, commas
         last = n - 1
         while last >= 0 and _stripped_at_end(PyUnicode_READ(kind, data, last)):
             last -= 1
