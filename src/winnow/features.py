@@ -650,8 +650,9 @@ def main_region_features(table: pd.DataFrame, texts: np.ndarray) -> np.ndarray:
     prose = (texts[:, TEXT_FEATURES.index("ends_sentence_punct")] > 0) & (words >= 6)
     score = np.where(prose, words, -words - 2.0)
     out = np.zeros((len(table), 5), dtype=np.float64)
-    for start, end in zip(bounds[:-1], bounds[1:], strict=True):
-        lo, hi = _max_subarray(score[start:end])
+    lows, highs = max_runs(score, bounds)  # every page's main run at once (compiled where built)
+    for start, end, lo, hi in zip(bounds[:-1].tolist(), bounds[1:].tolist(), lows.tolist(), highs.tolist(),
+                                  strict=True):
         idx = np.arange(end - start)
         page_words = max(words[start:end].sum(), 1.0)
         inside = (idx >= lo) & (idx < hi)
