@@ -171,6 +171,35 @@ def test_word_then_stop_chunks_get_spacys_tokens(seed_texts):
     assert [fast.cache[chunk] for chunk in shortcut] == [reference.cache[chunk] for chunk in shortcut]
 
 
+def test_word_stop_and_close_chunks_get_spacys_tokens(seed_texts):
+    """Chunks that are an ASCII word, a stop and a closing quote or bracket, in either order ('said."', 'it).')
+    are not tokenized: their tokens equal spaCy's for random words in every case pattern and every special-case
+    word, with every stop and closing mark; special cases and their words never take the shortcut."""
+    import random
+    import string as strings
+
+    from winnow import segment
+
+    rng = random.Random(9)
+    words = {word for text in seed_texts.values() for word in re.findall(r"[A-Za-z]+", text)}
+    words |= {"".join(rng.choice(strings.ascii_letters) for _ in range(rng.randint(1, 9))) for _ in range(1500)}
+    fast = segment._Sentencizer(segment.sentence_pipeline)
+    words |= {word.rstrip(".!?") for word in fast.special_cases if re.fullmatch(r"[A-Za-z]+[.!?]?", word)}
+    chunks = [word + first + second for word in sorted(words) for stop in ".!?" for close in "\"”)'’]»"
+              for first, second in ((stop, close), (close, stop))]
+    shortcut = [chunk for chunk in chunks if fast._word_stop_and_close(chunk)]
+    assert len(shortcut) > 50_000
+    for chunk in ('x."', 'Mr.)', "Wed.'", 'U.S."', 'said."x', '"said.', 'AP).'):  # special cases, other shapes
+        assert fast._word_stop_and_close(chunk) is None
+    assert fast._word_stop_and_close('said."') == ((0, False, False), (4, True, True), (5, False, True))
+    assert fast._word_stop_and_close("it).") == ((0, False, False), (2, False, True), (3, True, True))
+    reference = segment._Sentencizer(segment.sentence_pipeline)
+    reference._word_stop_and_close = lambda chunk: None
+    reference._tokenize(list(shortcut))
+    fast._tokenize(list(shortcut))
+    assert [fast.cache[chunk] for chunk in shortcut] == [reference.cache[chunk] for chunk in shortcut]
+
+
 def _span(match):
     return None if match is None else match.span()
 

@@ -251,6 +251,7 @@ class _Sentencizer:
         self.nlp = nlp = pipeline()
         self.special_cases = frozenset(nlp.tokenizer.rules)
         self._word_then_stop = re.compile(r"[A-Za-z]*[a-z][.!?]")
+        self._word_stop_close = re.compile(r"[A-Za-z]*[a-z](?:[.!?][\"”)'’\]»]|[\"”)'’\]»][.!?])")
         punct_chars = nlp.get_pipe("sentencizer").punct_chars
         self.final_chars = frozenset(punct_chars)
         self.final_orths = np.array(sorted(nlp.vocab.strings.add(char) for char in punct_chars), dtype=np.uint64)
@@ -311,6 +312,8 @@ class _Sentencizer:
         plain = [chunk for chunk in chunks if self._is_word_then_stop(chunk)]
         self.cache.update((chunk, ((0, False, False), (len(chunk) - 1, True, True))) for chunk in plain)
         chunks = [chunk for chunk in chunks if chunk not in self.cache]
+        self.cache.update((chunk, tokens) for chunk in chunks if (tokens := self._word_stop_and_close(chunk)))
+        chunks = [chunk for chunk in chunks if chunk not in self.cache]
         if not chunks:
             return
         chunks.sort()  # one call per set of chunks, in a fixed order
@@ -333,6 +336,18 @@ class _Sentencizer:
         against spaCy)."""
         return (self._word_then_stop.fullmatch(chunk) is not None and chunk[-1] in self.final_chars
                 and chunk not in self.special_cases and chunk[:-1] not in self.special_cases)
+
+    def _word_stop_and_close(self, chunk: str) -> tuple[tuple[int, bool, bool], ...] | None:
+        """The tokens of an ASCII word, a stop and a closing quote or bracket, in either order ('said."',
+        'it).'), the next most common chunks: spaCy splits off both as punctuation, unless the chunk, the word or
+        the word and its first mark is one of its special cases ('x."' is "x." and '"'); None for any other
+        chunk (tests check them against spaCy)."""
+        if (self._word_stop_close.fullmatch(chunk) is None or chunk in self.special_cases
+                or chunk[:-1] in self.special_cases or chunk[:-2] in self.special_cases):
+            return None
+        n = len(chunk)
+        return ((0, False, False), (n - 2, chunk[-2] in self.final_chars, True),
+                (n - 1, chunk[-1] in self.final_chars, True))
 
     def _tokens(self, chunk: str) -> tuple[tuple[int, bool, bool], ...]:
         if chunk not in self.cache:
