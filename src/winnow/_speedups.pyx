@@ -275,6 +275,17 @@ cdef int _char_wb_columns(unicode text, Py_ssize_t n_features, int min_n, int ma
     return 0
 
 
+cdef int _text_columns(unicode text, Py_ssize_t n_features, int min_n, int max_n, _Buffer buffer,
+                       vector[Py_ssize_t]& scratch, vector[int32_t]& words, vector[int32_t]& chars) except -2:
+    """Replace ``words`` and ``chars`` by one text's word and character n-gram columns (unsorted); -1 if it
+    cannot be encoded."""
+    words.clear()
+    chars.clear()
+    if _word_columns(text, n_features, buffer, scratch, words) < 0:
+        return -1
+    return _char_wb_columns(text, n_features, min_n, max_n, buffer, scratch, chars)
+
+
 cdef enum:
     _BUCKETS = 64  # n-gram columns are sorted by a bucket pass (64 equal column ranges), then insertion sort
 
@@ -356,11 +367,7 @@ def ngram_rows(list texts, Py_ssize_t n_features, int min_n, int max_n):
     cdef unicode text
     indptr.push_back(0)
     for text in texts:
-        words.clear()
-        chars.clear()
-        if _word_columns(text, n_features, buffer, scratch, words) < 0:
-            return None
-        if _char_wb_columns(text, n_features, min_n, max_n, buffer, scratch, chars) < 0:
+        if _text_columns(text, n_features, min_n, max_n, buffer, scratch, words, chars) < 0:
             return None
         _append_normalised(words, 0, data, indices, n_features)
         _append_normalised(chars, <int32_t>n_features, data, indices, n_features)
@@ -426,11 +433,7 @@ def ngram_decisions(list texts, Py_ssize_t n_features, int min_n, int max_n, con
     cdef double[::1] o = out
     cdef double total
     for text in texts:
-        words.clear()
-        chars.clear()
-        if _word_columns(text, n_features, buffer, scratch, words) < 0:
-            return None
-        if _char_wb_columns(text, n_features, min_n, max_n, buffer, scratch, chars) < 0:
+        if _text_columns(text, n_features, min_n, max_n, buffer, scratch, words, chars) < 0:
             return None
         total = _dot_normalised(words, 0, &coef[0], 0.0, n_features)
         o[row] = _dot_normalised(chars, n_features, &coef[0], total, n_features)
