@@ -226,10 +226,9 @@ def run_stages(work: Path, model_path: str) -> dict:
             texts, markers = text_features_and_comment_markers(table["text"], unique)
         with stage("page features (position, blocks, neighbours, comments)"):
             article_ids = table["article_id"].to_numpy()
-            dense = np.hstack([texts, context_features(table, texts, unique),
-                               neighbour_features(texts, article_ids, article_bounds(article_ids)),
-                               main_region_features(table, texts), block_features(table, texts),
-                               comment_features(table, markers)])
+            dense = [texts, context_features(table, texts, unique),
+                     neighbour_features(texts, article_ids, article_bounds(article_ids)),
+                     main_region_features(table, texts), block_features(table, texts), comment_features(table, markers)]
         with stage("hashed n-grams (word 1-2, char 4) scored by the SGD model"):
             ngrams = DistinctNgrams(NgramTexts(unique.texts, unique.lowered, classifier.ngram_features,
                                                classifier.ngram_char_range), unique.rows)
@@ -248,7 +247,7 @@ def run_stages(work: Path, model_path: str) -> dict:
                 join_kept(text, records, probs >= model.threshold)
         if len(classifier.passes_) != 1 or not np.array_equal(p, classifier.predict_proba_features(features)[:, 1]):
             raise RuntimeError("the stage-by-stage run does not reproduce the model's probabilities")
-        if not np.array_equal(dense, PageFeatures().transform(table)):
+        if not np.array_equal(np.hstack(dense), PageFeatures().transform(table)):
             raise RuntimeError("the stage-by-stage page features differ from PageFeatures")
     return {"seconds": sum(cpu.values()), "stage_cpu_seconds": cpu}
 

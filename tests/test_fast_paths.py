@@ -639,13 +639,23 @@ def _with_ties_and_specials(booster, X, rng):
 
 
 def _assert_boosting_bit_identical(booster, X):
+    """The kernel's probabilities equal scikit-learn's bit for bit, whatever X's memory layout: C order,
+    Fortran order (how the features are built) and a strided view (copied first)."""
     from winnow.model import _compiled_trees, boosted_p_content
 
     assert _compiled_trees(booster, X) is not None  # the kernel, not the fallback, is under test
-    got, expected = boosted_p_content(booster, X), booster.predict_proba(X)[:, 1]
-    assert got.dtype == np.float64 and got.shape == expected.shape
-    assert np.array_equal(got, expected)  # bit for bit, not allclose
-    assert np.array_equal(_compiled_trees(booster, X).raw_predict(X), booster._raw_predict(X)[:, 0])
+    expected = booster.predict_proba(X)[:, 1]
+    wide = np.repeat(X, 2, axis=1)
+    for layout in (np.ascontiguousarray(X), np.asfortranarray(X), wide[:, ::2]):
+        got = boosted_p_content(booster, layout)
+        assert got.dtype == np.float64 and got.shape == expected.shape
+        assert np.array_equal(got, expected)  # bit for bit, not allclose
+    trees = _compiled_trees(booster, X)
+    for layout in (np.ascontiguousarray(X), np.asfortranarray(X)):
+        assert np.array_equal(trees.raw_predict(layout), booster._raw_predict(X)[:, 0])
+    if len(X) > 1 and X.shape[1] > 1:
+        with pytest.raises(ValueError, match="contiguous"):
+            trees.raw_predict(wide[:, ::2])
 
 
 def _random_booster(seed: int = 0, **params):

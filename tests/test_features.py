@@ -9,8 +9,10 @@ from winnow.features import (
     block_features,
     comment_features,
     main_region_features,
+    page_feature_parts,
     probability_region,
     sentence_table,
+    stack_columns,
     text_features,
 )
 from winnow.segment import segment_text
@@ -141,3 +143,24 @@ def test_probability_region_equals_its_page_by_page_definition():
         for offset in (0.5, 0.3, 0.9):
             got, expected = probability_region(p, bounds, offset), _region_reference(p, bounds, offset)
             assert all(a.tobytes() == b.tobytes() for a, b in zip(got, expected, strict=True)), (trial, offset)
+
+
+def test_stack_columns_equals_column_stack_in_fortran_order():
+    """Columns side by side as np.column_stack puts them (1-D arrays and 2-D groups, ints upcast), stored
+    column-major so each column is one contiguous copy."""
+    rng = np.random.default_rng(0)
+    parts = [rng.normal(size=7), rng.integers(0, 9, size=(7, 3)), np.asfortranarray(rng.normal(size=(7, 2))),
+             rng.normal(size=(7, 4))[:, ::2], np.arange(7)]
+    stacked = stack_columns(parts)
+    assert stacked.dtype == np.float64 and stacked.flags.f_contiguous
+    assert np.array_equal(stacked, np.column_stack(parts).astype(np.float64))
+
+
+def test_page_feature_parts_are_the_page_features_in_fortran_order(seed_texts):
+    """The classifier stacks the parts once with its other inputs: side by side they are PageFeatures, and
+    each part is already column-major (no copy in between)."""
+    seed_table = sentence_table([segment_text(name, text) for name, text in seed_texts.items()] + [
+        segment_text("p", PAGE)])
+    parts = page_feature_parts(seed_table)
+    assert all(part.flags.f_contiguous and part.dtype == np.float64 for part in parts)
+    assert np.hstack(parts).tobytes() == PageFeatures().transform(seed_table).tobytes()

@@ -761,33 +761,50 @@ cdef class TreeEnsemble:
             self.leaf_value.push_back(leaf)
             self.missing_left.push_back(goes_left)
 
-    def raw_predict(self, const double[:, ::1] X):
-        """The raw (logit) prediction of each row of ``X`` (C-contiguous float64, ``n_features`` columns)."""
+    def raw_predict(self, const double[:, :] X):
+        """The raw (logit) prediction of each row of ``X`` (float64, ``n_features`` columns, C- or
+        Fortran-contiguous: features are built column by column, so they come Fortran-ordered)."""
         if X.shape[1] != self.n_features:
             raise ValueError(f"X has {X.shape[1]} features, the trees expect {self.n_features}")
-        out = np.empty(X.shape[0], dtype=np.float64)
+        cdef Py_ssize_t n = X.shape[0], start = 0, lanes, j, f
+        cdef Py_ssize_t row_step = X.strides[0] // sizeof(double), column_step = X.strides[1] // sizeof(double)
+        out = np.empty(n, dtype=np.float64)
+        if n == 0:
+            return out
+        if not ((column_step == 1 and row_step == self.n_features) or (row_step == 1 and column_step == n)):
+            raise ValueError("X must be C- or Fortran-contiguous")
         cdef double[::1] o = out
-        cdef Py_ssize_t n = X.shape[0], start = 0, lanes, j
+        cdef uint8_t[::1] nan_in_row = np.zeros(n, dtype=np.uint8)
+        cdef const double* base = &X[0, 0]
+        cdef const double* column
         cdef const double* rows[_LANES]
         cdef double total[_LANES]
         cdef bint has_nan
-        if n == 0:
-            return out
         with nogil:
+            if column_step == 1:  # a row's features side by side
+                for j in range(n):
+                    nan_in_row[j] = _any_nan(base + j * row_step, self.n_features)
+            else:  # a feature's rows side by side: scan column by column
+                for f in range(self.n_features):
+                    column = base + f * column_step
+                    for j in range(n):
+                        nan_in_row[j] |= column[j] != column[j]
             while start < n:
                 lanes = _LANES if start + _LANES <= n else n - start
                 has_nan = False
                 for j in range(lanes):
-                    rows[j] = &X[start + j, 0]
-                    has_nan = has_nan or _any_nan(rows[j], self.n_features)
-                self._walk(rows, lanes, has_nan, total)
+                    rows[j] = base + (start + j) * row_step
+                    has_nan = has_nan or nan_in_row[start + j]
+                self._walk(rows, column_step, lanes, has_nan, total)
                 for j in range(lanes):
                     o[start + j] = total[j]
                 start += lanes
         return out
 
-    cdef void _walk(self, const double** rows, Py_ssize_t lanes, bint has_nan, double* total) noexcept nogil:
-        """Sum the leaves of every tree, in order, for up to ``_LANES`` rows."""
+    cdef void _walk(self, const double** rows, Py_ssize_t column_step, Py_ssize_t lanes, bint has_nan,
+                    double* total) noexcept nogil:
+        """Sum the leaves of every tree, in order, for up to ``_LANES`` rows (feature ``f`` of row ``j`` at
+        ``rows[j][f * column_step]``)."""
         cdef const _TreeNode* nodes = self.nodes.data()
         cdef const uint8_t* missing_left = self.missing_left.data()
         cdef const double* leaf_value = self.leaf_value.data()
@@ -801,15 +818,15 @@ cdef class TreeEnsemble:
             for j in range(lanes):
                 at[j] = roots[t]
             if has_nan:  # two copies of the walk, so the common one tests nothing more
-                _walk_tree(nodes, missing_left, rows, lanes, at, True)
+                _walk_tree(nodes, missing_left, rows, column_step, lanes, at, True)
             else:
-                _walk_tree(nodes, missing_left, rows, lanes, at, False)
+                _walk_tree(nodes, missing_left, rows, column_step, lanes, at, False)
             for j in range(lanes):
                 total[j] = total[j] + leaf_value[at[j]]
 
 
 cdef inline void _walk_tree(const _TreeNode* nodes, const uint8_t* missing_left, const double** rows,
-                            Py_ssize_t lanes, uint32_t* at, bint has_nan) noexcept nogil:
+                            Py_ssize_t column_step, Py_ssize_t lanes, uint32_t* at, bint has_nan) noexcept nogil:
     """Move every row of the group from ``at`` (a tree's root) down to its leaf."""
     cdef const _TreeNode* node
     cdef uint32_t step, moved = 1
@@ -819,7 +836,7 @@ cdef inline void _walk_tree(const _TreeNode* nodes, const uint8_t* missing_left,
         moved = 0
         for j in range(lanes):
             node = nodes + at[j]
-            x = rows[j][node.feature]
+            x = rows[j][node.feature * column_step]
             step = node.child + (x > node.threshold)
             if has_nan:
                 step += (x != x) & (missing_left[at[j]] == 0)

@@ -149,9 +149,10 @@ def text_features_and_comment_markers(texts: Sequence[str], unique: DistinctText
     chunks = [_text_features_chunk(texts[i:i + _TEXT_CHUNK], low[i:i + _TEXT_CHUNK])
               for i in range(0, len(texts), _TEXT_CHUNK)]
     if not chunks:
-        return np.zeros((0, len(TEXT_FEATURES)), dtype=np.float64), np.zeros(0)
+        return np.zeros((0, len(TEXT_FEATURES)), dtype=np.float64, order="F"), np.zeros(0)
     rows = unique.rows
-    return np.vstack([features for features, _ in chunks])[rows], np.concatenate([m for _, m in chunks])[rows]
+    by_column = np.hstack([features.T for features, _ in chunks])  # a feature per row: gathered row by row
+    return np.take(by_column, rows, axis=1).T, np.concatenate([m for _, m in chunks])[rows]
 
 
 def distinct(texts: Iterable[str]) -> tuple[list[str], np.ndarray]:
@@ -243,7 +244,7 @@ def _text_features_chunk(texts: list[str], low: list[str]) -> tuple[np.ndarray, 
     searches = [folded.search(_URLISH), [count > 0 for count in timestamps],
                 *(folded.search(pattern) for pattern in (_SOURCE_STAMP, _PROMO, _META, _CAPTION))]
     markers = np.array(folded.search(_COMMENT_MARKER), dtype=np.float64)
-    return np.column_stack([
+    return stack_columns([
         np.log1p(lengths),
         np.log1p(n_words),
         np.where(n_words > 0, word_chars / some, 0.0),
@@ -374,6 +375,15 @@ def _char_class_counts(texts: list[str], lengths: np.ndarray, per_char: bool = F
     return total[ends] - total[ends - lengths]
 
 
+def stack_columns(columns: Sequence[np.ndarray]) -> np.ndarray:
+    """``np.column_stack(columns)`` as float64 in Fortran order: each column (a 1-D array, or every column of a
+    2-D one) is copied whole. Feature matrices are built column by column, and ``np.column_stack`` writes a
+    C-ordered matrix element by element across rows, three times slower; the gradient boosting reads either
+    order (the values, and so the model, are the same)."""
+    rows = [column.reshape(1, -1) if column.ndim == 1 else column.T for column in columns]
+    return np.concatenate(rows, axis=0, dtype=np.float64).T
+
+
 def article_bounds(article_ids: np.ndarray) -> np.ndarray:
     """Start offsets of each article's run of rows, plus the end (rows must be grouped by article)."""
     if len(article_ids) == 0:
@@ -468,7 +478,7 @@ def context_features(table: pd.DataFrame, texts: np.ndarray, unique: DistinctTex
     pos_in_block = row - np.maximum.accumulate(np.where(first_in_block, row, 0))
     repeats = _repeats_in_page(DistinctTexts(table["text"]) if unique is None else unique, page_of)
     block_n = block_sizes[block_group]
-    return np.column_stack([
+    return stack_columns([
         table["index"].to_numpy() / np.maximum(page_size - 1, 1),
         block_of / np.maximum(last_block[page_of], 1),
         np.log1p(block_n),
@@ -538,7 +548,7 @@ def neighbour_features(texts: np.ndarray, article_ids: np.ndarray, bounds: np.nd
     for j in range(sources.shape[1]):
         parts += [shift[:, j] for shift in shifted]
         parts += [mean[:, j] for mean in means]
-    return np.column_stack(parts) if parts else np.zeros((len(texts), 0))
+    return stack_columns(parts) if parts else np.zeros((len(texts), 0), order="F")
 
 
 class PageFeatures(TransformerMixin, BaseEstimator):
@@ -553,14 +563,19 @@ class PageFeatures(TransformerMixin, BaseEstimator):
 
 def page_features(table: pd.DataFrame, unique: DistinctTexts | None = None) -> np.ndarray:
     """:class:`PageFeatures` of a sentence table; ``unique``: its distinct texts, where the caller has them."""
+    return np.hstack(page_feature_parts(table, unique))
+
+
+def page_feature_parts(table: pd.DataFrame, unique: DistinctTexts | None = None) -> list[np.ndarray]:
+    """The column groups of :func:`page_features`, in order, not yet side by side: the classifier stacks them
+    once with its other inputs (every copy of a batch's matrix costs as much as computing a feature group)."""
     if unique is None:
         unique = DistinctTexts(table["text"])
     texts, markers = text_features_and_comment_markers(table["text"], unique)
     article_ids = table["article_id"].to_numpy()
     bounds = article_bounds(article_ids)
-    return np.hstack([texts, context_features(table, texts, unique), neighbour_features(texts, article_ids, bounds),
-                      main_region_features(table, texts), block_features(table, texts),
-                      comment_features(table, markers)])
+    return [texts, context_features(table, texts, unique), neighbour_features(texts, article_ids, bounds),
+            main_region_features(table, texts), block_features(table, texts), comment_features(table, markers)]
 
 
 def block_groups(table: pd.DataFrame) -> np.ndarray:
@@ -582,7 +597,7 @@ def probability_context(p: np.ndarray, table: pd.DataFrame, regions: Sequence[fl
     parts += window_means(p, bounds, (1, 2, 5, 10))
     for offset in regions:
         parts += probability_region(p, bounds, offset)
-    return np.column_stack(parts)
+    return stack_columns(parts)
 
 
 def block_means(values: np.ndarray, table: pd.DataFrame) -> np.ndarray:
@@ -649,7 +664,7 @@ def main_region_features(table: pd.DataFrame, texts: np.ndarray) -> np.ndarray:
     words = np.expm1(texts[:, TEXT_FEATURES.index("log_words")])
     prose = (texts[:, TEXT_FEATURES.index("ends_sentence_punct")] > 0) & (words >= 6)
     score = np.where(prose, words, -words - 2.0)
-    out = np.zeros((len(table), 5), dtype=np.float64)
+    out = np.zeros((len(table), 5), dtype=np.float64, order="F")
     lows, highs = max_runs(score, bounds)  # every page's main run at once (compiled where built)
     for start, end, lo, hi in zip(bounds[:-1].tolist(), bounds[1:].tolist(), lows.tolist(), highs.tolist(),
                                   strict=True):
@@ -705,7 +720,7 @@ def block_features(table: pd.DataFrame, texts: np.ndarray) -> np.ndarray:
     words = np.expm1(texts[:, TEXT_FEATURES.index("log_words")])
     block_words = np.bincount(block_of, weights=words)
     columns += [ends[last_row][block_of], starts_upper[first_row][block_of], np.log1p(block_words)[block_of]]
-    return np.column_stack(columns) if len(table) else np.zeros((0, len(BLOCK_MEAN_SOURCES) + 3))
+    return stack_columns(columns) if len(table) else np.zeros((0, len(BLOCK_MEAN_SOURCES) + 3), order="F")
 
 
 def comment_features(table: pd.DataFrame, marker: np.ndarray | None = None) -> np.ndarray:
@@ -722,4 +737,4 @@ def comment_features(table: pd.DataFrame, marker: np.ndarray | None = None) -> n
     running = np.concatenate([[0.0], np.cumsum(marker)])
     page_start = np.repeat(bounds[:-1], np.diff(bounds))
     before = running[:-1] - running[page_start]
-    return np.column_stack([marker, np.log1p(before), window_sum(marker, bounds, 5)])
+    return stack_columns([marker, np.log1p(before), window_sum(marker, bounds, 5)])

@@ -42,7 +42,7 @@ try:  # the compiled n-gram hasher (optional: scikit-learn computes the same whe
     from winnow import _speedups
 except ImportError:  # pragma: no cover - depends on the install
     _speedups = None
-from winnow.features import DistinctTexts, lowered, page_features, probability_context, sentence_table
+from winnow.features import DistinctTexts, lowered, page_feature_parts, probability_context, sentence_table
 from winnow.segment import PageSentences
 from winnow.site_features import SiteReference, site_repetition_features
 
@@ -80,15 +80,20 @@ class FeatureSet:
     """Everything the classifier reads of a sentence table, computed once (features are per page)."""
 
     meta: pd.DataFrame  # article_id, block, index: what probability_context needs
-    dense: np.ndarray  # PageFeatures
+    dense_parts: list[np.ndarray]  # PageFeatures, in column groups (features.page_feature_parts)
     ngrams: DistinctNgrams | None  # hashed word + character n-grams
     site: np.ndarray  # site repetition features (winnow.site_features)
 
     def __len__(self) -> int:
         return len(self.meta)
 
+    @property
+    def dense(self) -> np.ndarray:
+        """The page features side by side (PageFeatures().transform of the table)."""
+        return np.hstack(self.dense_parts)
+
     def subset(self, rows: np.ndarray) -> FeatureSet:
-        return FeatureSet(self.meta.iloc[rows].reset_index(drop=True), self.dense[rows],
+        return FeatureSet(self.meta.iloc[rows].reset_index(drop=True), [part[rows] for part in self.dense_parts],
                           None if self.ngrams is None else self.ngrams.subset(rows), self.site[rows])
 
 
@@ -184,7 +189,7 @@ def featurize(table: pd.DataFrame, ngram_features: int | None, site_reference: S
     table's own pages) and (unless ``ngram_features`` is None) hashed n-grams of a sentence table."""
     meta = table[["article_id", "block", "index"]].reset_index(drop=True)
     unique = DistinctTexts(table["text"])  # page features and n-grams compute each distinct sentence once
-    dense = page_features(table, unique)
+    dense = page_feature_parts(table, unique)
     ngrams = None
     if ngram_features:
         ngrams = DistinctNgrams(NgramTexts(unique.texts, unique.lowered, ngram_features, char_range), unique.rows)
@@ -277,7 +282,9 @@ def boosted_p_content(booster: HistGradientBoostingClassifier, X: np.ndarray) ->
     trees = _compiled_trees(booster, X)
     if trees is None:
         return booster.predict_proba(X)[:, 1]
-    return booster._loss.predict_proba(trees.raw_predict(np.ascontiguousarray(X)))[:, 1]
+    if not (X.flags.c_contiguous or X.flags.f_contiguous):
+        X = np.ascontiguousarray(X)
+    return booster._loss.predict_proba(trees.raw_predict(X))[:, 1]
 
 
 def _compiled_trees(booster: HistGradientBoostingClassifier, X: Any) -> Any:
@@ -423,7 +430,7 @@ class SentenceClassifier(ClassifierMixin, BaseEstimator):
     def _dense_parts(self, features: FeatureSet) -> list[np.ndarray]:
         """The dense inputs of the boosting, to be stacked side by side (once: each copy of a batch's matrix
         cost as much as a feature)."""
-        parts = [features.dense] if self.use_page_features else []
+        parts = list(features.dense_parts) if self.use_page_features else []
         if self.use_site_features:
             parts.append(features.site)
         return parts or [np.zeros((len(features), 0))]

@@ -22,7 +22,7 @@ from functools import cached_property
 import numpy as np
 import pandas as pd
 
-from winnow.features import article_bounds, digits_to_zero, distinct, window_means
+from winnow.features import article_bounds, digits_to_zero, distinct, stack_columns, window_means
 
 REFERENCE_PAGES = 30  # pages of a site every page is compared with (training sites have at most 30)
 UNKNOWN_SITE_SUFFIX = ":unknown-site"
@@ -144,16 +144,16 @@ def site_repetition_features(table: pd.DataFrame, reference: SiteReference | Non
     Shares are 0 when the site has no other reference page.
     """
     if len(table) == 0 or "site" not in table:  # without sites every page is a site of its own: nothing recurs
-        return np.zeros((len(table), len(SITE_FEATURES)))
+        return np.zeros((len(table), len(SITE_FEATURES)), order="F")
     rows = _Rows(table)
     if reference is None:
         if not rows.site[~rows.member_key.duplicated()].duplicated().any():  # no site with two pages
-            return np.zeros((len(table), len(SITE_FEATURES)))
+            return np.zeros((len(table), len(SITE_FEATURES)), order="F")
         reference = SiteReference._from_rows(rows)
     own = rows.member_key.isin(reference.members).to_numpy(dtype=np.float64)  # the page is a reference page
     other_pages = rows.site.map(reference.pages).fillna(0).to_numpy(dtype=np.float64) - own
     if not (other_pages > 0).any():  # nothing to compare with (e.g. every page alone): skip the text work
-        return np.zeros((len(table), len(SITE_FEATURES)))
+        return np.zeros((len(table), len(SITE_FEATURES)), order="F")
 
     def share(keys: pd.Series, holding: pd.Series) -> np.ndarray:
         others_holding = keys.map(holding).fillna(0).to_numpy(dtype=np.float64) - own
@@ -163,4 +163,5 @@ def site_repetition_features(table: pd.DataFrame, reference: SiteReference | Non
     block_share = share(rows.block_key, reference.blocks)
     page_share = pd.Series(sentence_share).groupby(rows.page_no).transform("mean").to_numpy()
     windows = window_means(sentence_share, article_bounds(rows.page_no), _WINDOWS)
-    return np.column_stack([np.log1p(np.maximum(other_pages, 0)), sentence_share, block_share, *windows, page_share])
+    return stack_columns([np.log1p(np.maximum(other_pages, 0)), sentence_share, block_share, *windows,
+                          page_share])
