@@ -18,8 +18,10 @@ from winnow.datatrove import (  # noqa: E402
     REASON_LOW_SHARE,
     REASON_TOO_LITTLE,
     WinnowCleaner,
+    _load_cached,
     build_pipeline,
     cleaner_totals,
+    preload,
     run_local,
 )
 from winnow.model import load_model  # noqa: E402
@@ -105,6 +107,19 @@ def test_jsonl_input_with_custom_fields_matches_clean_text(model_path, tmp_path)
     assert [r["id"] for r in written] == [row["doc"] for row in rows]
     assert [r["text"] for r in written] == [clean_text(text, model) for text in texts]
     assert [r["metadata"]["url"] for r in written] == [row["url"] for row in rows]
+
+
+def test_the_model_is_loaded_once_before_the_tasks_run(model_path, pages, tmp_path):
+    """preload (run_local's first step) loads the model in this process; the tasks then find it loaded, so a
+    timed run measures cleaning, not loading."""
+    pipeline = build_pipeline(pages, tmp_path / "out", input_format="txt", model_path=model_path)
+    _load_cached.cache_clear()
+    preload(pipeline)
+    assert _load_cached.cache_info().misses == 1
+    run_local(pipeline, tasks=2, workers=1, logging_dir=tmp_path / "logs")
+    info = _load_cached.cache_info()
+    assert info.misses == 1 and info.hits >= 3  # run_local's preload, then each of the 2 tasks
+    assert len(_read_output(tmp_path / "out")) == len(list(pages.glob("*.txt")))
 
 
 def test_batching_does_not_change_the_result(model_path):

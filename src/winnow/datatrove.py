@@ -301,23 +301,29 @@ def run_local(pipeline: list[PipelineStep], tasks: int = 1, workers: int = 1, lo
               skip_completed: bool = True):
     """Run the pipeline with ``LocalPipelineExecutor``; return its merged ``PipelineStats``.
 
-    With several workers on Linux, the models of the pipeline's cleaners are loaded (and spaCy built) once in
-    this process and the worker pool is forked from it, so workers start warm instead of each importing and
-    loading everything again (datatrove's default "forkserver" start method does that).
+    The models of the pipeline's cleaners are loaded (and spaCy built) once in this process (:func:`preload`)
+    where the tasks can use them: with one worker the tasks run in this process, and with several on Linux the
+    worker pool is forked from it, so workers start warm instead of each importing and loading everything
+    again (datatrove's default "forkserver" start method does that).
     """
     from datatrove.executor import LocalPipelineExecutor
 
-    start_method = "forkserver"
-    if workers > 1 and sys.platform == "linux":
-        start_method = "fork"
-        for step in pipeline:
-            if isinstance(step, WinnowCleaner):
-                worker_model(step.model_path)
-        segment_text("warm-up", "Warm up. The sentencizer.")
+    start_method = "fork" if workers > 1 and sys.platform == "linux" else "forkserver"
+    if workers == 1 or start_method == "fork":
+        preload(pipeline)
     executor = LocalPipelineExecutor(pipeline=pipeline, tasks=tasks, workers=workers,
                                      logging_dir=None if logging_dir is None else str(logging_dir),
                                      skip_completed=skip_completed, start_method=start_method)
     return executor.run()
+
+
+def preload(pipeline: list[PipelineStep]) -> None:
+    """Load the model of every cleaner in ``pipeline`` and build spaCy's segmenter, in this process (both are
+    kept per process: tasks run here, or in workers forked from here, find them ready)."""
+    for step in pipeline:
+        if isinstance(step, WinnowCleaner):
+            worker_model(step.model_path)
+    segment_text("warm-up", "Warm up. The sentencizer.")
 
 
 def cleaner_totals(stats) -> dict[str, float]:
