@@ -441,7 +441,10 @@ def _ngram_fuzz() -> list[str]:
     pieces = list("aZ_9 .,-'’\t\n\u00a0\u2003\u3000é") + [
         "İ", "ı", "ß", "Σ", "ς", "ǅ", "ﬁ", "𝐀", "٣", "²", "½", "e\u0301", "日本語", "😀", "word", "Word", "__", "a_b",
         "  ", "x", "ab", "abc", "abcd", "naïve", "ÉCOLE", "K", "ſ"]
-    return ["".join(rng.choice(pieces) for _ in range(rng.randint(0, 30))) for _ in range(3000)] + ["", " ", "a", "ab"]
+    ascii_pieces = [piece for piece in pieces if piece.isascii()]  # ASCII texts take the byte-copy path
+    return (["".join(rng.choice(pieces) for _ in range(rng.randint(0, 30))) for _ in range(3000)]
+            + ["".join(rng.choice(ascii_pieces) for _ in range(rng.randint(0, 30))) for _ in range(1000)]
+            + ["", " ", "a", "ab"])
 
 
 @pytest.mark.parametrize("char_range", CHAR_RANGES)
@@ -452,6 +455,7 @@ def test_ngram_matrix_equals_scikit_learn_bit_for_bit(seed_texts, monkeypatch, c
 
     texts = [line for text in seed_texts.values() for line in text.splitlines()] + TRICKY + _ngram_fuzz()
     texts = [t for t in texts if "\udcff" not in t]
+    assert sum(t.isascii() for t in texts) > 1000 and sum(not t.isascii() for t in texts) > 1000
     for n_features in (2**18, 1000):  # a power of two (masked) and not
         expected = _sklearn_ngrams(texts, n_features, char_range)
         _assert_same_storage(model.ngram_matrix(texts, n_features, char_range=char_range), expected)
@@ -571,6 +575,17 @@ def test_compiled_text_counts_equal_the_python_definition(seed_texts, speedups):
     assert got.dtype == expected.dtype and got.shape == expected.shape
     assert np.array_equal(got, expected)
     assert (expected[:, 6] > 0).sum() > 1000 and (expected[:, 9] > 0).sum() > 30  # the fuzz reaches them
+
+
+def test_compiled_stop_word_lookup_at_its_length_limits(speedups):
+    """Stop words are looked up packed in two 64-bit keys: words of 1, 8, 9 and 16 letters are found (in any
+    case), a word that only starts with one is not, and a stop word list it cannot hold is refused."""
+    stops = {"a", "abcdefgh", "abcdefghi", "abcdefghijklmnop"}
+    counts = speedups.text_counts(["A abcdefgh ABCDEFGHI abcdefghijklmnop", "ab abcdefghij abcdefghijklmnopq é"],
+                                  stops)
+    assert counts[:, 6].tolist() == [4, 0]
+    with pytest.raises(ValueError):
+        speedups.text_counts(["x"], {"abcdefghijklmnopq"})
 
 
 def test_compiled_chunk_scan_equals_the_python_scan(speedups):

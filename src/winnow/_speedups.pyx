@@ -40,7 +40,7 @@ each part of a row is divided by its L2 norm, as ``sklearn.preprocessing.normali
 lone surrogate cannot be encoded: the caller then uses scikit-learn (which raises).
 """
 
-from libc.stdint cimport int32_t, int64_t, uint8_t, uint16_t, uint32_t
+from libc.stdint cimport int32_t, int64_t, uint8_t, uint16_t, uint32_t, uint64_t
 from libc.stdlib cimport free, malloc, realloc
 from libc.string cimport memcpy
 from libc.math cimport INFINITY, sqrt
@@ -154,6 +154,7 @@ cdef class _Buffer:
 cdef extern from "Python.h":
     int PyUnicode_KIND(object text)
     void* PyUnicode_DATA(object text)
+    bint PyUnicode_IS_ASCII(object text)
     Py_UCS4 PyUnicode_READ(int kind, void* data, Py_ssize_t index) nogil
     bint Py_UNICODE_ISALNUM(Py_UCS4 ch) nogil  # what \w matches in str patterns (with "_")
     bint Py_UNICODE_ISSPACE(Py_UCS4 ch) nogil  # what str.split() splits on
@@ -203,22 +204,42 @@ cdef inline Py_ssize_t _encode(int kind, void* data, Py_ssize_t first, Py_ssize_
     return size
 
 
+cdef bint _ASCII_WORD[256]  # _is_word of each ASCII code (False above 127)
+cdef bint _ASCII_SPACE[256]  # _is_space of each ASCII code (False above 127)
+for _code in range(256):
+    _ASCII_WORD[_code] = _code < 128 and _is_word(_code)
+    _ASCII_SPACE[_code] = _code < 128 and _is_space(_code)
+
+
 cdef int _word_columns(unicode text, Py_ssize_t n_features, _Buffer buffer, vector[Py_ssize_t]& starts,
                        vector[int32_t]& out) except -2:
     """Append the word 1-2-gram columns of one lower-cased text to ``out``; -1 if it cannot be encoded."""
     cdef Py_ssize_t n = len(text), size = 0, i = 0, j, first, width, written
     cdef int kind = PyUnicode_KIND(text)
     cdef void* data = PyUnicode_DATA(text)
+    cdef const uint8_t* ascii = <const uint8_t*>data
+    cdef bint is_ascii = PyUnicode_IS_ASCII(text)  # then the characters are their UTF-8 bytes: runs are copied
     buffer.reserve(4 * n + 8)
     starts.clear()
-    while True:
-        first = _next_run(kind, data, n, &i, True)  # a maximal run of word characters
+    while True:  # each maximal run of word characters, encoded one after the other
+        if is_ascii:
+            while i < n and not _ASCII_WORD[ascii[i]]:
+                i += 1
+            first = i
+            while i < n and _ASCII_WORD[ascii[i]]:
+                i += 1
+        else:
+            first = _next_run(kind, data, n, &i, True)
         if first == n:
             break
         if i - first < 2:
             continue
         starts.push_back(size)
-        written = _encode(kind, data, first, i, buffer.data + size, NULL)
+        if is_ascii:
+            memcpy(buffer.data + size, ascii + first, i - first)
+            written = i - first
+        else:
+            written = _encode(kind, data, first, i, buffer.data + size, NULL)
         if written < 0:
             return -1
         size += written
@@ -246,6 +267,9 @@ cdef int _char_wb_columns(unicode text, Py_ssize_t n_features, int min_n, int ma
     if min_n > max_n:  # no lengths: no character n-grams (and nothing to encode)
         return 0
     buffer.reserve(4 * n + 8)
+    if PyUnicode_IS_ASCII(text):  # one byte per character: n-grams are byte ranges of the padded word
+        _ascii_char_wb_columns(<const uint8_t*>data, n, n_features, min_n, max_n, buffer.data, out)
+        return 0
     while True:
         first = _next_run(kind, data, n, &i, False)  # a whitespace-free word, padded with a space on each side
         if first == n:
@@ -273,6 +297,35 @@ cdef int _char_wb_columns(unicode text, Py_ssize_t n_features, int min_n, int ma
             if offset == 0:  # a word shorter than the n-gram is counted once
                 break
     return 0
+
+
+cdef void _ascii_char_wb_columns(const uint8_t* text, Py_ssize_t n, Py_ssize_t n_features, int min_n, int max_n,
+                                 uint8_t* padded, vector[int32_t]& out) noexcept:
+    """:func:`_char_wb_columns` of an ASCII text (``padded``: room for ``n + 2`` bytes)."""
+    cdef Py_ssize_t i = 0, first, length, offset, end
+    cdef int gram
+    while True:
+        while i < n and _ASCII_SPACE[text[i]]:
+            i += 1
+        first = i
+        while i < n and not _ASCII_SPACE[text[i]]:
+            i += 1
+        if first == n:
+            break
+        length = i - first + 2  # characters in the padded word
+        padded[0] = 32
+        memcpy(padded + 1, text + first, i - first)
+        padded[length - 1] = 32
+        for gram in range(min_n, max_n + 1):
+            offset = 0
+            while True:
+                end = offset + gram if offset + gram < length else length
+                out.push_back(_column(padded + offset, end - offset, n_features))
+                if offset + gram >= length:
+                    break
+                offset += 1
+            if offset == 0:  # a word shorter than the n-gram is counted once
+                break
 
 
 cdef int _text_columns(unicode text, Py_ssize_t n_features, int min_n, int max_n, _Buffer buffer,
@@ -451,6 +504,68 @@ cdef inline bint _stripped_at_end(Py_UCS4 ch) noexcept nogil:
     return ch == 34 or ch == 39 or ch == 0x201D or ch == 0x2019 or ch == 41 or ch == 93 or ch == 32
 
 
+cdef enum:
+    _SHORT_WORD = 16  # bytes a _ShortWords key holds
+    _SHORT_SLOTS = 4096  # open-addressing slots (a power of two, well above the number of words held)
+
+
+cdef class _ShortWords:
+    """A set of ASCII words of at most 16 bytes, each packed into two 64-bit integers (zero-padded: a word of
+    ``\\w`` characters holds no NUL), looked up by a multiplicative hash and linear probing: several times
+    faster than a ``std::unordered_set<std::string>`` of them (the stop-word lookup was half of text_counts)."""
+    cdef uint64_t keys[_SHORT_SLOTS][2]
+    cdef bint used[_SHORT_SLOTS]
+    cdef readonly Py_ssize_t longest
+
+    def __init__(self, words):
+        cdef bytes encoded
+        cdef uint64_t lo, hi
+        cdef Py_ssize_t k, held = 0
+        for k in range(_SHORT_SLOTS):
+            self.used[k] = False
+        self.longest = 0
+        for word in words:
+            if not isinstance(word, str) or not (<str>word).isascii() or not 0 < len(word) <= _SHORT_WORD:
+                continue
+            encoded = (<str>word).encode("ascii")
+            if b"\0" in encoded:
+                continue
+            lo = hi = 0
+            for k in range(len(encoded)):
+                lo, hi = _packed(lo, hi, k, encoded[k])
+            if not self.contains(lo, hi):
+                held += 1
+                if 2 * held > _SHORT_SLOTS:
+                    raise ValueError("too many words")
+                self._insert(lo, hi)
+            self.longest = max(self.longest, len(encoded))
+
+    cdef void _insert(self, uint64_t lo, uint64_t hi) noexcept:
+        cdef uint64_t slot = _slot(lo, hi)
+        while self.used[slot]:
+            slot = (slot + 1) & (_SHORT_SLOTS - 1)
+        self.keys[slot][0], self.keys[slot][1], self.used[slot] = lo, hi, True
+
+    cdef inline bint contains(self, uint64_t lo, uint64_t hi) noexcept nogil:
+        cdef uint64_t slot = _slot(lo, hi)
+        while self.used[slot]:
+            if self.keys[slot][0] == lo and self.keys[slot][1] == hi:
+                return True
+            slot = (slot + 1) & (_SHORT_SLOTS - 1)
+        return False
+
+
+cdef inline (uint64_t, uint64_t) _packed(uint64_t lo, uint64_t hi, Py_ssize_t position, uint64_t byte) noexcept nogil:
+    """The key of a word with ``byte`` appended at ``position`` (< 16)."""
+    if position < 8:
+        return lo | (byte << (8 * position)), hi
+    return lo, hi | (byte << (8 * (position - 8)))
+
+
+cdef inline uint64_t _slot(uint64_t lo, uint64_t hi) noexcept nogil:
+    return ((lo * 0x9E3779B97F4A7C15ULL) ^ (hi * 0xC2B2AE3D27D4EB4FULL)) >> (64 - 12)  # 12 bits: _SHORT_SLOTS
+
+
 def text_counts(list texts, stop_words):
     """``winnow.features.TEXT_COUNTS`` of every text as an int64 array of shape (n, 14): characters; upper-case,
     digit and other (neither alphanumeric nor space) characters; words (maximal runs of ``\\w``), their
@@ -462,13 +577,13 @@ def text_counts(list texts, stop_words):
     cdef int kind
     cdef void* data
     cdef Py_UCS4 ch
-    cdef bint ascii_word
+    cdef bint ascii_word, first_upper
     cdef unicode text
-    cdef unordered_set[string] ascii_stops
-    cdef string word
-    for stop in stop_words:
-        if isinstance(stop, str) and (<str>stop).isascii():
-            ascii_stops.insert((<str>stop).encode("ascii"))
+    cdef _ShortWords ascii_stops = _ShortWords(stop_words)
+    cdef Py_ssize_t longest = ascii_stops.longest
+    cdef uint64_t key_lo = 0, key_hi = 0
+    if any(isinstance(stop, str) and stop.isascii() and len(stop) > longest for stop in stop_words):
+        raise ValueError("ASCII stop words must have at most 16 characters and no NUL")
     out = np.zeros((n_texts, 14), dtype=np.int64)
     cdef int64_t[:, ::1] c = out
     for text in texts:
@@ -505,20 +620,19 @@ def text_counts(list texts, stop_words):
                 if first < 0:
                     first = i
                     ascii_word = True
-                    word.clear()
+                    key_lo = key_hi = 0
+                    first_upper = (65 <= ch <= 90) if ch < 128 else Py_UNICODE_ISUPPER(ch)
                 if ch >= 128:
                     ascii_word = False
-                elif 65 <= ch <= 90:
-                    word.push_back(<char>(<uint32_t>ch + 32))
-                else:
-                    word.push_back(<char><uint32_t>ch)
+                elif i - first < longest:  # the word lower-cased, while it can still be a stop word
+                    key_lo, key_hi = _packed(key_lo, key_hi, i - first, <uint64_t>ch + (32 if 65 <= ch <= 90 else 0))
             elif first >= 0:  # the word ends before i
                 words += 1
                 word_chars += i - first
-                if Py_UNICODE_ISUPPER(PyUnicode_READ(kind, data, first)):
+                if first_upper:
                     capitalised += 1
                 if ascii_word:
-                    if ascii_stops.count(word):
+                    if i - first <= longest and ascii_stops.contains(key_lo, key_hi):
                         stops += 1
                 elif text[first:i].lower() in stop_words:
                     stops += 1
