@@ -5,7 +5,7 @@ Sample: every page of every corpus under the corpora root (``--corpora``, else $
 Their HTML is rendered to text dumps with :func:`winnow.textio.render_html` into a temporary directory (not
 timed: the dumps are winnow's input); trafilatura gets the same pages' HTML. Every measured run is a fresh
 child process with OMP/MKL/OPENBLAS_NUM_THREADS=1; peak memory is the largest summed RSS of the child and its
-descendants, sampled from /proc every 50 ms (ru_maxrss where /proc is unavailable).
+descendants, sampled from /proc every 0.2 s (ru_maxrss where /proc is unavailable).
 
 Writes ``bench/results.json`` (numbers only: no corpus text) and ``bench/results.md``. The machine's load
 average before and after is recorded: numbers measured while other jobs run are labelled as contended.
@@ -37,6 +37,9 @@ DATATROVE_TASKS = 8  # more tasks than workers, so one slow shard does not leave
 # Runs of each datatrove mode, 1 and 2 workers alternating; the faster of each is reported (every run is kept in
 # results.json): the 2-worker run needs both cores, so a stray job on either moves the ratio the most
 DATATROVE_REPEATS = 2
+# How often the run's process tree is sampled for peak RSS and CPU: the sampler shares the cores with the run
+# (at 50 ms it took ~2% of a core, which the 2-worker run, using both cores, paid for)
+SAMPLE_SECONDS = 0.2
 RUN_LABELS = {"local": "winnow clean, 1 process", "local-by-site": "winnow clean --by-site, 1 process",
               "datatrove-1": "winnow on datatrove, 1 worker", "datatrove-2": "winnow on datatrove, 2 workers",
               "trafilatura": "trafilatura.extract, 1 process"}
@@ -320,7 +323,7 @@ def measure(mode: str, work: Path, model_path: str) -> dict:
     stop = threading.Event()
 
     def sample() -> None:
-        while not stop.wait(0.05):
+        while not stop.wait(SAMPLE_SECONDS):
             peak[0] = max(peak[0], _sample_tree(proc.pid, cpu))
 
     sampler = threading.Thread(target=sample, daemon=True)
