@@ -151,7 +151,8 @@ def text_features_and_comment_markers(texts: Sequence[str], unique: DistinctText
     if not chunks:
         return np.zeros((0, len(TEXT_FEATURES)), dtype=np.float64, order="F"), np.zeros(0)
     rows = unique.rows
-    by_column = np.hstack([features.T for features, _ in chunks])  # a feature per row: gathered row by row
+    # one row per feature: each feature is gathered in one pass, and transposed back the matrix is Fortran-ordered
+    by_column = np.hstack([features.T for features, _ in chunks])
     return np.take(by_column, rows, axis=1).T, np.concatenate([m for _, m in chunks])[rows]
 
 

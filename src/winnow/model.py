@@ -189,11 +189,11 @@ def featurize(table: pd.DataFrame, ngram_features: int | None, site_reference: S
     table's own pages) and (unless ``ngram_features`` is None) hashed n-grams of a sentence table."""
     meta = table[["article_id", "block", "index"]].reset_index(drop=True)
     unique = DistinctTexts(table["text"])  # page features and n-grams compute each distinct sentence once
-    dense = page_feature_parts(table, unique)
+    dense_parts = page_feature_parts(table, unique)
     ngrams = None
     if ngram_features:
         ngrams = DistinctNgrams(NgramTexts(unique.texts, unique.lowered, ngram_features, char_range), unique.rows)
-    return FeatureSet(meta, dense, ngrams, site_repetition_features(table, site_reference))
+    return FeatureSet(meta, dense_parts, ngrams, site_repetition_features(table, site_reference))
 
 
 def ngram_matrix(texts: list[str], n_features: int, low: list[str] | None = None,
