@@ -261,8 +261,8 @@ cdef int _char_wb_columns(unicode text, Py_ssize_t n_features, int min_n, int ma
                           vector[Py_ssize_t]& offsets, vector[int32_t]& out) except -2:
     """Append the padded-word character n-gram columns of one lower-cased text to ``out``; -1 if it cannot be
     encoded."""
-    cdef Py_ssize_t n = len(text), i = 0, first, length, size, offset, end, written
-    cdef int kind = PyUnicode_KIND(text), gram
+    cdef Py_ssize_t n = len(text), i = 0, first, size, written
+    cdef int kind = PyUnicode_KIND(text)
     cdef void* data = PyUnicode_DATA(text)
     if min_n > max_n:  # no lengths: no character n-grams (and nothing to encode)
         return 0
@@ -285,25 +285,14 @@ cdef int _char_wb_columns(unicode text, Py_ssize_t n_features, int min_n, int ma
         buffer.data[size] = 32
         size += 1
         offsets.push_back(size)
-        length = i - first + 2  # characters in the padded word
-        for gram in range(min_n, max_n + 1):
-            offset = 0
-            while True:
-                end = offset + gram if offset + gram < length else length
-                out.push_back(_column(buffer.data + offsets[offset], offsets[end] - offsets[offset], n_features))
-                if offset + gram >= length:
-                    break
-                offset += 1
-            if offset == 0:  # a word shorter than the n-gram is counted once
-                break
+        _padded_word_columns(buffer.data, offsets.data(), i - first + 2, n_features, min_n, max_n, out)
     return 0
 
 
 cdef void _ascii_char_wb_columns(const uint8_t* text, Py_ssize_t n, Py_ssize_t n_features, int min_n, int max_n,
                                  uint8_t* padded, vector[int32_t]& out) noexcept:
     """:func:`_char_wb_columns` of an ASCII text (``padded``: room for ``n + 2`` bytes)."""
-    cdef Py_ssize_t i = 0, first, length, offset, end
-    cdef int gram
+    cdef Py_ssize_t i = 0, first
     while True:
         while i < n and _ASCII_SPACE[text[i]]:
             i += 1
@@ -312,20 +301,33 @@ cdef void _ascii_char_wb_columns(const uint8_t* text, Py_ssize_t n, Py_ssize_t n
             i += 1
         if first == n:
             break
-        length = i - first + 2  # characters in the padded word
         padded[0] = 32
         memcpy(padded + 1, text + first, i - first)
-        padded[length - 1] = 32
-        for gram in range(min_n, max_n + 1):
-            offset = 0
-            while True:
-                end = offset + gram if offset + gram < length else length
+        padded[i - first + 1] = 32
+        _padded_word_columns(padded, NULL, i - first + 2, n_features, min_n, max_n, out)
+
+
+cdef inline void _padded_word_columns(const uint8_t* padded, const Py_ssize_t* offsets, Py_ssize_t length,
+                                      Py_ssize_t n_features, int min_n, int max_n, vector[int32_t]& out) noexcept:
+    """Append the columns of the ``min_n``- to ``max_n``-grams of one space-padded word of ``length``
+    characters, UTF-8 encoded in ``padded``: character ``k`` starts at byte ``offsets[k]`` (``offsets`` NULL:
+    one byte per character). A word shorter than an n-gram length is counted once, as scikit-learn's char_wb
+    does."""
+    cdef Py_ssize_t offset, end
+    cdef int gram
+    for gram in range(min_n, max_n + 1):
+        offset = 0
+        while True:
+            end = offset + gram if offset + gram < length else length
+            if offsets == NULL:
                 out.push_back(_column(padded + offset, end - offset, n_features))
-                if offset + gram >= length:
-                    break
-                offset += 1
-            if offset == 0:  # a word shorter than the n-gram is counted once
+            else:
+                out.push_back(_column(padded + offsets[offset], offsets[end] - offsets[offset], n_features))
+            if offset + gram >= length:
                 break
+            offset += 1
+        if offset == 0:  # a word shorter than the n-gram is counted once
+            break
 
 
 cdef int _text_columns(unicode text, Py_ssize_t n_features, int min_n, int max_n, _Buffer buffer,
@@ -510,9 +512,10 @@ cdef enum:
 
 
 cdef class _ShortWords:
-    """A set of ASCII words of at most 16 bytes, each packed into two 64-bit integers (zero-padded: a word of
-    ``\\w`` characters holds no NUL), looked up by a multiplicative hash and linear probing: several times
-    faster than a ``std::unordered_set<std::string>`` of them (the stop-word lookup was half of text_counts)."""
+    """A set of ASCII words of at most 16 bytes (ValueError for a longer one, or one holding NUL), each packed
+    into two 64-bit integers (zero-padded: a word of ``\\w`` characters holds no NUL), looked up by a
+    multiplicative hash and linear probing: several times faster than a ``std::unordered_set<std::string>``
+    of them (the stop-word lookup was half of text_counts)."""
     cdef uint64_t keys[_SHORT_SLOTS][2]
     cdef bint used[_SHORT_SLOTS]
     cdef readonly Py_ssize_t longest
@@ -525,11 +528,11 @@ cdef class _ShortWords:
             self.used[k] = False
         self.longest = 0
         for word in words:
-            if not isinstance(word, str) or not (<str>word).isascii() or not 0 < len(word) <= _SHORT_WORD:
-                continue
+            if not isinstance(word, str) or not (<str>word).isascii() or not word:
+                continue  # not held: text_counts looks non-ASCII words up in the Python set, and no word is empty
             encoded = (<str>word).encode("ascii")
-            if b"\0" in encoded:
-                continue
+            if len(encoded) > _SHORT_WORD or b"\0" in encoded:
+                raise ValueError("ASCII words must have at most 16 characters and no NUL")
             lo = hi = 0
             for k in range(len(encoded)):
                 lo, hi = _packed(lo, hi, k, encoded[k])
@@ -582,8 +585,6 @@ def text_counts(list texts, stop_words):
     cdef _ShortWords ascii_stops = _ShortWords(stop_words)
     cdef Py_ssize_t longest = ascii_stops.longest
     cdef uint64_t key_lo = 0, key_hi = 0
-    if any(isinstance(stop, str) and stop.isascii() and len(stop) > longest for stop in stop_words):
-        raise ValueError("ASCII stop words must have at most 16 characters and no NUL")
     out = np.zeros((n_texts, 14), dtype=np.int64)
     cdef int64_t[:, ::1] c = out
     for text in texts:
