@@ -36,7 +36,7 @@ ABLATION_PAGES ?= 300
 help: ## Show this list of targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
 
-all: data train eval ## Set up, then run the main job on the embedded data (data -> train -> eval)
+all: data train eval $(if $(SILVER_FILES),eval-unseen) ## Set up, then run the main job (data -> train -> eval, and eval-unseen when $(CORPORA) is there)
 
 setup: $(INSTALLED) ## Create .venv and install winnow with pinned dependencies (constraints.txt)
 
@@ -142,6 +142,19 @@ eval: $(EVAL_DIR)/metrics.json ## Evaluate model vs baselines: eval/metrics.json
 
 $(EVAL_DIR)/metrics.json: $(MODEL) $(VALIDATED) $(LEARNING_CURVE) $(EVAL_SRC) | $(INSTALLED)
 	$(WINNOW) eval --out-dir $(EVAL_DIR) --corpora $(CORPORA) $(if $(LEARNING_CURVE),--learning-curve $(LEARNING_CURVE)) $(EVAL_FLAGS)
+
+# The shipped model on every corpus page outside training whose site has no training page, against trafilatura
+# on the same pages' HTML (read in place). unseen.json is reproducible and numbers only, so it is committed.
+UNSEEN_FLAGS ?=
+UNSEEN_SRC   := $(addprefix src/winnow/,unseen.py clean.py metrics.py baselines.py evaluate.py cli_evaluate.py)
+
+.PHONY: eval-unseen
+
+eval-unseen: $(EVAL_DIR)/unseen.json ## Shipped model on unseen pages of unseen sites vs trafilatura: eval/unseen.{json,md} (~4 min)
+
+$(EVAL_DIR)/unseen.json: $(MODEL) $(SILVER_FILES) train/config.toml $(UNSEEN_SRC) | $(INSTALLED)
+	$(if $(SILVER_FILES),,$(error eval-unseen needs the corpora in CORPORA=$(CORPORA)))
+	$(WINNOW) eval-unseen --out-dir $(EVAL_DIR) --corpora $(CORPORA) $(UNSEEN_FLAGS)
 # --- end eval ---
 
 # --- corpus (helper) ---

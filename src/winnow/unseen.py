@@ -1,0 +1,364 @@
+"""The shipped model on corpus pages it never saw, from sites it never saw: the product's own held-out test.
+
+``make eval`` scores out-of-fold predictions of the training pages (at most ``max_pages_per_corpus`` of each
+corpus). Every other page of the corpora whose site has no page in training is a test of the model users get
+(``train/model.skops``), run as they run it: each page dump cleaned alone (``winnow clean``), and each site's
+pages cleaned together (``winnow clean --by-site``). The HTML extractors run on the same pages' HTML, and the
+difference in shingle F1 from trafilatura gets a paired page-bootstrap interval.
+
+A page with no recorded site is left out when any page of its corpus without a site was in training: it may
+share a template with one of them (training groups them the same way).
+"""
+
+from __future__ import annotations
+
+import time
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from winnow.baselines import SYSTEMS, timed_run
+from winnow.clean import join_kept, predict_sites, site_reference
+from winnow.evaluate import body_gold
+from winnow.metrics import (
+    bootstrap_ci,
+    page_shingle_scores,
+    prf_from_counts,
+    shingle_prf_from_scores,
+    shingle_score_rows,
+)
+from winnow.model import WinnowModel
+from winnow.site_features import UNKNOWN_SITE_SUFFIX
+
+WINNOW = "winnow"
+WINNOW_BY_SITE = "winnow --by-site"
+REFERENCE_SYSTEM = "trafilatura"
+HTML_SYSTEMS = ("trafilatura", "readability")
+DIGITS = 6
+
+
+def trained_pages(cv_predictions: Path) -> tuple[set[str], set[str]]:
+    """The article ids and the sites of every training page (the out-of-fold table holds all of them)."""
+    import pyarrow.parquet as pq
+
+    table = pq.read_table(cv_predictions, columns=["article_id", "site"])
+    return set(table.column("article_id").to_pylist()), set(table.column("site").to_pylist())
+
+
+def unseen_pages(silver_dir: Path, corpora: Sequence[str], trained_ids: set[str], trained_sites: set[str],
+                 ) -> tuple[list[dict[str, Any]], dict[str, dict[str, int]]]:
+    """Pages of each corpus's imported page table that are not in training and whose site is not either.
+
+    Returns the pages (``corpus``, ``page_id`` as ``<corpus>/<id>``, ``site`` or None, ``text``, ``gold_text``
+    without the headline) and, per corpus, how many pages were kept and why the others were left out.
+    """
+    import pandas as pd
+
+    pages: list[dict[str, Any]] = []
+    counts: dict[str, dict[str, int]] = {}
+    for corpus in corpora:
+        path = silver_dir / f"{corpus}-pages.parquet"
+        if not path.is_file():
+            continue
+        frame = pd.read_parquet(path, columns=["page_id", "site", "page_type", "text", "gold_text", "gold_headline"])
+        frame = frame.astype(object).where(frame.notna(), None)
+        unknown_trained = f"{corpus}{UNKNOWN_SITE_SUFFIX}" in trained_sites
+        tally = dict.fromkeys(("pages", "in_training", "site_in_training", "no_site", "empty", "kept"), 0)
+        for row in frame.sort_values("page_id", kind="stable").to_dict("records"):
+            tally["pages"] += 1
+            page_id, site = f"{corpus}/{row['page_id']}", row["site"] or None
+            if page_id in trained_ids:
+                tally["in_training"] += 1
+            elif site is not None and site in trained_sites:
+                tally["site_in_training"] += 1
+            elif site is None and unknown_trained:
+                tally["no_site"] += 1
+            elif not (row["text"] or "").strip():
+                tally["empty"] += 1
+            else:
+                tally["kept"] += 1
+                pages.append({"corpus": corpus, "page_id": page_id, "site": site, "page_type": row["page_type"],
+                              "text": row["text"], "gold_text": body_gold(row["gold_text"], row["gold_headline"])})
+        counts[corpus] = tally
+    return pages, counts
+
+
+def attach_html(pages: list[dict[str, Any]], corpora_root: Path) -> int:
+    """Add each page's HTML, read in place from ``<corpora_root>/<corpus>/pages.jsonl.gz``; returns how many."""
+    from winnow.corpus import PAGES_FILE, iter_pages
+
+    by_corpus: dict[str, dict[str, dict[str, Any]]] = defaultdict(dict)
+    for page in pages:
+        by_corpus[page["corpus"]][page["page_id"].partition("/")[2]] = page
+    found = 0
+    for corpus, wanted in sorted(by_corpus.items()):
+        source = corpora_root / corpus / PAGES_FILE
+        if not source.is_file():
+            continue
+        for raw in iter_pages(source):
+            page = wanted.get(str(raw["id"]))
+            if page is not None and raw.get("html"):
+                page["html"] = raw["html"]
+                found += 1
+    return found
+
+
+def clean_pages(pages: Sequence[Mapping[str, Any]], model: WinnowModel, by_site: bool,
+                threshold: float | None = None) -> tuple[list[dict[str, Any]], float]:
+    """Each page's kept text and P(content) per sentence, as ``winnow clean`` (``by_site``: ``--by-site``)
+    computes them; returns the outputs, in page order, and the seconds taken."""
+    threshold = model.threshold if threshold is None else threshold
+    start = time.perf_counter()
+    groups: dict[str | None, list[int]] = defaultdict(list)
+    for i, page in enumerate(pages):
+        groups[page["site"] if by_site else None].append(i)
+    jobs = []
+    for site, members in groups.items():
+        items = [(pages[i]["page_id"], pages[i]["text"]) for i in members]
+        reference = site_reference(items, site) if site is not None else None
+        jobs.append((site, items, reference))
+    position = {(page["site"] if by_site else None, page["page_id"]): i for i, page in enumerate(pages)}
+    outputs: list[dict[str, Any]] = [{} for _ in pages]
+    for site, page_id, text, records, p in predict_sites(jobs, model):
+        keep = p >= threshold
+        outputs[position[(site, page_id)]] = {
+            "pred_text": join_kept(text, records, keep),
+            "sentences": dict(zip((r["sentence_id"] for r in records), keep.tolist(), strict=True)),
+        }
+    return outputs, time.perf_counter() - start
+
+
+def silver_labels(silver_dir: Path, corpora: Iterable[str], page_ids: set[str],
+                  ambiguous_band: tuple[float, float]) -> dict[str, int]:
+    """Silver label (1 content) of every sentence of these pages, without the ambiguous band (as in training)."""
+    import pandas as pd
+
+    labels: dict[str, int] = {}
+    low, high = ambiguous_band
+    for corpus in corpora:
+        path = silver_dir / f"{corpus}.parquet"
+        if not path.is_file():
+            continue
+        table = pd.read_parquet(path, columns=["article_id", "sentence_id", "label", "align_score"])
+        table = table[table["article_id"].isin(page_ids)
+                      & ~table["align_score"].between(low, high, inclusive="neither")]
+        labels.update(zip(table["sentence_id"], (table["label"] == "content").astype(int), strict=True))
+    return labels
+
+
+def sentence_counts(outputs: Sequence[Mapping[str, Any]], labels: Mapping[str, int]) -> tuple[np.ndarray, int]:
+    """Per page ``[tp, fp, fn, tn]`` of the content class over silver-labelled sentences, and how many
+    labelled sentences of these pages the segmentation did not reproduce (0 when it is the same)."""
+    rows = np.zeros((len(outputs), 4), dtype=np.int64)
+    matched = 0
+    for row, output in zip(rows, outputs, strict=True):
+        for sentence_id, kept in output["sentences"].items():
+            truth = labels.get(sentence_id)
+            if truth is None:
+                continue
+            matched += 1
+            row[(0 if kept else 2) if truth else (1 if kept else 3)] += 1
+    return rows, len(labels) - matched
+
+
+def _rounded(values: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: (round(v, DIGITS) if isinstance(v, float) else v) for k, v in values.items()}
+
+
+def shingle_summary(scores: np.ndarray, reference: np.ndarray | None, n_boot: int, seed: int) -> dict[str, Any]:
+    """Shingle P/R/F1 with page-bootstrap intervals and, given the reference system's scores on the same pages,
+    the F1 difference from it with a paired interval (the same resampled pages for both)."""
+    def statistic(sample: np.ndarray) -> dict[str, float | None]:
+        own = shingle_prf_from_scores(sample[:, :2])
+        if reference is None:
+            return own
+        other = shingle_prf_from_scores(sample[:, 2:])
+        diff = None if own["f1"] is None or other["f1"] is None else own["f1"] - other["f1"]
+        return {**own, "f1_minus_reference": diff}
+
+    items = scores if reference is None else np.hstack([scores, reference])
+    point = statistic(items)
+    intervals = bootstrap_ci(items, statistic, n_boot=n_boot, seed=seed)
+    return {key: _rounded({"value": value, **{k: v for k, v in intervals.get(key, {}).items()
+                                              if k in ("low", "high")}})
+            for key, value in point.items()} | {
+        "pages": int(len(scores)), "pages_without_output": int(np.isnan(scores[:, 0]).sum())}
+
+
+def page_groups(pages: Sequence[Mapping[str, Any]]) -> dict[str, np.ndarray]:
+    """Row masks of every corpus and, where the corpus records page types (wcxb-dev), of every
+    ``<corpus> (<page type>)``: a score over news articles should not hide one over forums or shops."""
+    keys: dict[str, list[int]] = defaultdict(list)
+    for i, page in enumerate(pages):
+        keys[page["corpus"]].append(i)
+        if page.get("page_type"):
+            keys[f"{page['corpus']} ({page['page_type']})"].append(i)
+    masks = {}
+    for key, rows in sorted(keys.items()):
+        masks[key] = np.zeros(len(pages), dtype=bool)
+        masks[key][rows] = True
+    return masks
+
+
+def score_systems(pages: Sequence[Mapping[str, Any]], texts: Mapping[str, Sequence[str | None]],
+                  n_boot: int, seed: int) -> dict[str, dict[str, Any]]:
+    """``{group: {system: shingle summary}}`` (groups of :func:`page_groups`): every system on the pages it ran
+    on (HTML extractors only where a page has HTML; the difference from trafilatura on the pages both ran on)."""
+    scores = {name: shingle_score_rows([page_shingle_scores(text, page["gold_text"]) if text is not None else
+                                        {"precision": None, "recall": None}
+                                        for text, page in zip(outputs, pages, strict=True)])
+              for name, outputs in texts.items()}
+    ran = {name: np.array([text is not None for text in outputs]) for name, outputs in texts.items()}
+    out: dict[str, dict[str, Any]] = {}
+    for group, members in page_groups(pages).items():
+        out[group] = {}
+        for name in sorted(texts):
+            rows = members & ran[name]
+            reference = None
+            if REFERENCE_SYSTEM in texts and name != REFERENCE_SYSTEM:
+                rows &= ran[REFERENCE_SYSTEM]
+                reference = scores[REFERENCE_SYSTEM][rows]
+            if rows.any():
+                out[group][name] = shingle_summary(scores[name][rows], reference, n_boot, seed)
+    return out
+
+
+def sentence_summary(counts: np.ndarray, pages: Sequence[Mapping[str, Any]], n_boot: int, seed: int,
+                     ) -> dict[str, dict[str, Any]]:
+    """Sentence P/R/F1 of the content class per group of :func:`page_groups`, with page-bootstrap intervals."""
+    out = {}
+    for group, members in page_groups(pages).items():
+        rows = counts[members]
+        point = prf_from_counts(rows)
+        intervals = bootstrap_ci(rows, prf_from_counts, n_boot=n_boot, seed=seed)
+        out[group] = {key: _rounded({"value": float(point[key]),
+                                     **{k: v for k, v in intervals.get(key, {}).items() if k in ("low", "high")}})
+                      for key in ("precision", "recall", "f1")} | {"sentences": int(rows.sum())}
+    return out
+
+
+def run_html_systems(pages: Sequence[Mapping[str, Any]], systems: Sequence[str],
+                     progress: Callable[[Iterable[Any], str], Iterable[Any]] = lambda items, _: items,
+                     ) -> tuple[dict[str, list[str | None]], dict[str, dict[str, Any]]]:
+    """Each HTML extractor's text for every page with HTML (None for pages without), and its timing."""
+    texts: dict[str, list[str | None]] = {}
+    timing: dict[str, dict[str, Any]] = {}
+    chosen = [i for i, page in enumerate(pages) if page.get("html")]
+    for name in systems:
+        fn = SYSTEMS[name]["fn"]
+        outputs, timing[name] = timed_run(fn, progress([pages[i]["html"] for i in chosen], name), empty="")
+        texts[name] = [None] * len(pages)
+        for i, text in zip(chosen, outputs, strict=True):
+            texts[name][i] = text
+    return texts, timing
+
+
+def evaluate_unseen(model: WinnowModel, silver_dir: Path, corpora: Sequence[str], cv_predictions: Path,
+                    corpora_root: Path | None, html_systems: Sequence[str] = HTML_SYSTEMS,
+                    ambiguous_band: tuple[float, float] = (0.3, 0.7), n_boot: int = 1000, seed: int = 0,
+                    progress: Callable[[Iterable[Any], str], Iterable[Any]] = lambda items, _: items,
+                    ) -> dict[str, Any]:
+    """The whole held-out evaluation as data: ``metrics`` (reproducible) and ``timing`` (varies by run)."""
+    trained_ids, trained_sites = trained_pages(cv_predictions)
+    pages, counts = unseen_pages(silver_dir, corpora, trained_ids, trained_sites)
+    if not pages:
+        raise ValueError(f"no unseen pages: {silver_dir} holds no page table of {', '.join(corpora)} beyond "
+                         "the training pages (run `make silver`)")
+    with_html = attach_html(pages, corpora_root) if corpora_root is not None and html_systems else 0
+    texts: dict[str, list[str | None]] = {}
+    timing: dict[str, dict[str, Any]] = {}
+    winnow_outputs = {}
+    for name, by_site in ((WINNOW, False), (WINNOW_BY_SITE, True)):
+        outputs, seconds = clean_pages(pages, model, by_site)
+        winnow_outputs[name] = outputs
+        texts[name] = [output["pred_text"] for output in outputs]
+        timing[name] = {"n_pages": len(pages), "seconds": seconds, "pages_per_s": len(pages) / seconds}
+    if with_html:
+        html_texts, html_timing = run_html_systems(pages, html_systems, progress)
+        texts.update(html_texts)
+        timing.update(html_timing)
+    labels = silver_labels(silver_dir, corpora, {page["page_id"] for page in pages}, ambiguous_band)
+    sentences = {}
+    unmatched = {}
+    for name, outputs in winnow_outputs.items():
+        rows, unmatched[name] = sentence_counts(outputs, labels)
+        sentences[name] = sentence_summary(rows, pages, n_boot, seed)
+    metrics = {
+        "model": model.version, "threshold": model.threshold, "n_boot": n_boot, "seed": seed,
+        "reference_system": REFERENCE_SYSTEM, "pages": counts, "pages_with_html": with_html,
+        "shingle": score_systems(pages, texts, n_boot, seed), "sentence": sentences,
+        "silver_sentences": len(labels), "silver_sentences_not_segmented_alike": unmatched,
+    }
+    return {"metrics": metrics, "timing": timing}
+
+
+def _interval(value: Mapping[str, Any], signed: bool = False) -> str:
+    number = "{:+.3f}" if signed else "{:.3f}"
+    if value.get("value") is None:
+        return "–"
+    text = number.format(value["value"])
+    if "low" in value:
+        text += f" [{number.format(value['low'])}, {number.format(value['high'])}]"
+    return text
+
+
+def unseen_markdown(result: Mapping[str, Any]) -> str:
+    """The report: what was left out and why, shingle F1 per group and system, sentence F1, speed."""
+    metrics, timing = result["metrics"], result["timing"]
+    lines = [
+        "# The shipped model on unseen pages of unseen sites",
+        "",
+        f"Built by `make eval-unseen` (`winnow eval-unseen`): model {metrics['model']}, threshold "
+        f"{metrics['threshold']}. Every corpus page that is not a training page and whose site has no training "
+        "page, cleaned as users clean it: `winnow` = each page alone (`winnow clean`), `winnow --by-site` = each "
+        "site's pages together. Shingle F1 against each corpus's gold text (without its headline); † = reads the "
+        f"HTML. Intervals: {metrics['n_boot']} page-bootstrap resamples (seed {metrics['seed']}), paired for the "
+        f"difference from {metrics['reference_system']}.",
+        "",
+        "## Pages",
+        "",
+        "| corpus | pages | in training | site in training | no site (unsited pages were in training) | empty | "
+        "evaluated |",
+        "|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    for corpus, c in metrics["pages"].items():
+        lines.append(f"| {corpus} | {c['pages']} | {c['in_training']} | {c['site_in_training']} | {c['no_site']} | "
+                     f"{c['empty']} | {c['kept']} |")
+    lines += ["", "## Shingle F1", "",
+              f"| group | system | precision | recall | F1 [95% CI] | F1 − {metrics['reference_system']} [95% CI] | "
+              "pages | without output |",
+              "|---|---|---:|---:|---|---|---:|---:|"]
+    for group, systems in metrics["shingle"].items():
+        for name, v in systems.items():
+            dagger = " †" if name in HTML_SYSTEMS else ""
+            diff = _interval(v["f1_minus_reference"], signed=True) if "f1_minus_reference" in v else "–"
+            lines.append(f"| {group} | {name}{dagger} | {_interval({'value': v['precision']['value']})} | "
+                         f"{_interval({'value': v['recall']['value']})} | {_interval(v['f1'])} | {diff} | "
+                         f"{v['pages']} | {v['pages_without_output']} |")
+    lines += ["", "## Sentence level (silver labels, ambiguous alignments left out as in training)", "",
+              "| group | system | precision | recall | F1 [95% CI] | sentences |", "|---|---|---:|---:|---|---:|"]
+    for name, groups in metrics["sentence"].items():
+        for group, v in groups.items():
+            lines.append(f"| {group} | {name} | {_interval({'value': v['precision']['value']})} | "
+                         f"{_interval({'value': v['recall']['value']})} | {_interval(v['f1'])} | {v['sentences']} |")
+    lines += ["", "## Speed (this run; varies between runs, so not in unseen.json)", "",
+              "| system | pages | seconds | pages/s |", "|---|---:|---:|---:|"]
+    for name, t in timing.items():
+        lines.append(f"| {name} | {t['n_pages']} | {t['seconds']:.1f} | {t['pages_per_s']:.1f} |")
+    return "\n".join(lines) + "\n"
+
+
+def write_unseen(result: Mapping[str, Any], out_dir: Path) -> list[Path]:
+    """``unseen.json`` (reproducible: same model and data, same bytes) and ``unseen.md`` into ``out_dir``."""
+    import json
+
+    from winnow.jsonio import write_text_atomic
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    paths = [out_dir / "unseen.json", out_dir / "unseen.md"]
+    write_text_atomic(paths[0], json.dumps(result["metrics"], indent=2, sort_keys=True) + "\n")
+    write_text_atomic(paths[1], unseen_markdown(result))
+    return paths
