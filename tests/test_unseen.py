@@ -129,6 +129,10 @@ def test_eval_unseen_cli_end_to_end(seed_model, inputs: dict[str, Path], tmp_pat
     assert second.exit_code == 0, second.output
     metrics = (tmp_path / "a" / "unseen.json").read_bytes()
     assert metrics == (tmp_path / "b" / "unseen.json").read_bytes()  # reproducible, timing kept out
+    for name in ("unseen.md", "unseen.png"):
+        assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes()
+    assert set(json.loads((tmp_path / "a" / "unseen-timing.json").read_text())) == {
+        "winnow", "winnow --by-site", "trafilatura", "readability"}
     result = json.loads(metrics)
     assert result["pages_with_html"] == 2 and result["pages"]["democorp"]["kept"] == 3
     shingle = result["shingle"]
@@ -136,7 +140,7 @@ def test_eval_unseen_cli_end_to_end(seed_model, inputs: dict[str, Path], tmp_pat
     assert shingle["democorp"]["trafilatura"]["pages"] == 2 and shingle["democorp"]["winnow"]["pages"] == 2
     assert shingle["democorp (article)"]["winnow --by-site"]["pages"] == 1
     report = (tmp_path / "a" / "unseen.md").read_text(encoding="utf-8")
-    assert "| democorp | winnow |" in report and "trafilatura †" in report and "## Speed" in report
+    assert "| democorp | winnow |" in report and "trafilatura †" in report and "unseen.png" in report
 
     missing = CliRunner().invoke(app, [*args[:-2], "--silver-dir", str(tmp_path / "nothing"), "--n-boot", "20",
                                        "--out-dir", str(tmp_path / "c")])
@@ -154,3 +158,4 @@ def test_write_unseen_needs_no_html(seed_model, inputs: dict[str, Path], tmp_pat
     paths = write_unseen(result, tmp_path)
     assert json.loads(paths[0].read_text(encoding="utf-8")) == json.loads(json.dumps(result["metrics"]))
     assert "| democorp | winnow --by-site |" in paths[1].read_text(encoding="utf-8")
+    assert paths[2].read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

@@ -192,8 +192,12 @@ def justext_text(sentences: Sentences, language: str = JUSTEXT_LANGUAGE) -> list
 
 def trafilatura_html(html: str) -> str:
     """``trafilatura.extract`` without comments (as the Scrapinghub benchmark runs it); '' if nothing found."""
+    import logging
+
     import trafilatura
 
+    # trafilatura logs "discarding data" / "empty HTML tree" for pages it finds nothing in: '' says that here
+    logging.getLogger("trafilatura").setLevel(logging.CRITICAL)
     return trafilatura.extract(html, include_comments=False) or ""
 
 

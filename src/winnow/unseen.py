@@ -305,9 +305,9 @@ def _interval(value: Mapping[str, Any], signed: bool = False) -> str:
     return text
 
 
-def unseen_markdown(result: Mapping[str, Any]) -> str:
-    """The report: what was left out and why, shingle F1 per group and system, sentence F1, speed."""
-    metrics, timing = result["metrics"], result["timing"]
+def unseen_markdown(metrics: Mapping[str, Any]) -> str:
+    """The report: what was left out and why, shingle F1 per group and system, sentence F1 (no timing, so the
+    same model and data give the same bytes)."""
     lines = [
         "# The shipped model on unseen pages of unseen sites",
         "",
@@ -344,21 +344,48 @@ def unseen_markdown(result: Mapping[str, Any]) -> str:
         for group, v in groups.items():
             lines.append(f"| {group} | {name} | {_interval({'value': v['precision']['value']})} | "
                          f"{_interval({'value': v['recall']['value']})} | {_interval(v['f1'])} | {v['sentences']} |")
-    lines += ["", "## Speed (this run; varies between runs, so not in unseen.json)", "",
-              "| system | pages | seconds | pages/s |", "|---|---:|---:|---:|"]
-    for name, t in timing.items():
-        lines.append(f"| {name} | {t['n_pages']} | {t['seconds']:.1f} | {t['pages_per_s']:.1f} |")
     return "\n".join(lines) + "\n"
 
 
+def plot_unseen(metrics: Mapping[str, Any], path: Path) -> None:
+    """Shingle F1 with its interval, per group (rows) and system (bars): where winnow stands against the HTML
+    extractors at a glance."""
+    from winnow.report import _figure, save_png
+
+    groups = list(metrics["shingle"])
+    systems = sorted({name for by_system in metrics["shingle"].values() for name in by_system})
+    fig, (axis,) = _figure(width=7.0, height=0.9 + 0.45 * len(groups) * max(1, len(systems)) / 2)
+    height = 0.8 / len(systems)
+    for k, name in enumerate(systems):
+        rows = [(i, metrics["shingle"][g][name]["f1"]) for i, g in enumerate(groups) if name in metrics["shingle"][g]]
+        y = np.array([i for i, _ in rows]) + (k - (len(systems) - 1) / 2) * height
+        value = np.array([f["value"] for _, f in rows])
+        low = np.array([f.get("low", f["value"]) for _, f in rows])
+        high = np.array([f.get("high", f["value"]) for _, f in rows])
+        axis.barh(y, value, height=height, xerr=[value - low, high - value], capsize=2,
+                  label=name + (" †" if name in HTML_SYSTEMS else ""))
+    axis.set_yticks(range(len(groups)), [f"{g} ({metrics['shingle'][g][systems[0]]['pages']})"
+                                         if systems[0] in metrics["shingle"][g] else g for g in groups])
+    axis.invert_yaxis()
+    axis.set_xlim(0, 1)
+    axis.set_xlabel("shingle F1 on unseen sites (95% page-bootstrap interval)")
+    fig.legend(loc="outside upper center", ncols=len(systems), fontsize="small")
+    save_png(fig, path)
+
+
 def write_unseen(result: Mapping[str, Any], out_dir: Path) -> list[Path]:
-    """``unseen.json`` (reproducible: same model and data, same bytes) and ``unseen.md`` into ``out_dir``."""
+    """Into ``out_dir``: ``unseen.json``, ``unseen.md`` and ``unseen.png`` (reproducible: same model and data,
+    same bytes) and ``unseen-timing.json`` (pages/s of every system in this run)."""
     import json
 
     from winnow.jsonio import write_text_atomic
 
     out_dir.mkdir(parents=True, exist_ok=True)
-    paths = [out_dir / "unseen.json", out_dir / "unseen.md"]
+    names = ("unseen.json", "unseen.md", "unseen.png", "unseen-timing.json")
+    paths = [out_dir / name for name in names]
     write_text_atomic(paths[0], json.dumps(result["metrics"], indent=2, sort_keys=True) + "\n")
-    write_text_atomic(paths[1], unseen_markdown(result))
+    plot_unseen(result["metrics"], paths[2])
+    write_text_atomic(paths[1], unseen_markdown(result["metrics"])
+                      + f"\n![shingle F1 per group and system]({paths[2].name})\n")
+    write_text_atomic(paths[3], json.dumps(result["timing"], indent=2, sort_keys=True) + "\n")
     return paths
