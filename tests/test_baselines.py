@@ -172,6 +172,22 @@ def test_timed_run_counts_and_errors() -> None:
         timed_run(fn, [1, -1], warmup=False)
 
 
+def test_timed_run_progress_wraps_the_timed_loop() -> None:
+    seen = []
+
+    def progress(items):
+        for item in items:  # a progress bar advances as each input is run, inside the clock
+            seen.append(("next", item))
+            yield item
+
+    outputs, _ = timed_run(lambda x: seen.append(("run", x)) or x + 1, [1, 2], progress=progress, warmup=False)
+    assert outputs == [2, 3] and seen == [("next", 1), ("run", 1), ("next", 2), ("run", 2)]
+    names = []
+    run_baselines([{"corpus": "demo", "page_id": "p1", "sentences": [], "html": HTML}],
+                  {"trafilatura": SYSTEMS["trafilatura"]}, progress=lambda items, name: names.append(name) or items)
+    assert names == ["trafilatura"]
+
+
 def test_run_baselines_tables() -> None:
     sentences = page("Home | World | Sport", BODY_1, BODY_2)
     for sentence in sentences:

@@ -240,13 +240,15 @@ function takes: a page's sentence records, or its HTML."""
 
 def timed_run(fn: Callable[[Any], Any], inputs: Iterable[Any], empty: Any = None,
               clock: Callable[[], float] = time.perf_counter, warmup: bool = True,
+              progress: Callable[[list[Any]], Iterable[Any]] | None = None,
               ) -> tuple[list[Any], dict[str, Any]]:
     """Run ``fn`` on every input; return the outputs and ``{"n_pages", "seconds", "pages_per_s", "n_errors"}``.
 
     With ``empty`` given, an exception on one input yields ``empty`` for it and is counted in ``n_errors``
     (extractors fail on some real pages); without it, the exception propagates. ``warmup`` runs ``fn`` once
-    on the first input before the clock starts, so lazy imports and model loading are not timed. Timing
-    varies between runs: keep it out of files that must be reproducible.
+    on the first input before the clock starts, so lazy imports and model loading are not timed. ``progress``
+    wraps the inputs as they are run (e.g. ``rich.progress.track``). Timing varies between runs: keep it out of
+    files that must be reproducible.
     """
     inputs = list(inputs)
     if warmup and inputs:
@@ -254,7 +256,7 @@ def timed_run(fn: Callable[[Any], Any], inputs: Iterable[Any], empty: Any = None
             fn(inputs[0])
     outputs, errors = [], 0
     start = clock()
-    for item in inputs:
+    for item in progress(inputs) if progress else inputs:
         try:
             outputs.append(fn(item))
         except Exception:
@@ -282,6 +284,7 @@ def run_baselines(
     systems: Mapping[str, Mapping[str, Any]] | None = None,
     dummy_labels: Sequence[int] | None = None,
     seed: int = 0,
+    progress: Callable[[list[Any], str], Iterable[Any]] | None = None,
 ) -> dict[str, Any]:
     """Run baselines over pages and return report-ready tables (see :mod:`winnow.report`).
 
@@ -289,7 +292,8 @@ def run_baselines(
     and ``kind`` for sentence-level scoring) and optionally ``html`` and ``gold_text``. ``systems`` defaults
     to :data:`SYSTEMS`; with ``dummy_labels`` (training labels) a ``dummy`` (most frequent class) is added.
     HTML extractors run on the pages that have HTML (and are left out when none has); an extractor failing on
-    a page outputs '' for it.
+    a page outputs '' for it. ``progress(inputs, system name)`` may wrap each HTML extractor's inputs (a
+    progress bar: they are the slow ones).
 
     Returns ``{"predictions": [...], "pages": [...], "timing": {system: stats}}``: prediction-table rows
     (only for pages whose sentences all carry ``y_true``), page-table rows, and :func:`timed_run` stats.
@@ -306,7 +310,9 @@ def run_baselines(
             chosen = [i for i, page in enumerate(pages) if page.get("html")]
             if not chosen:
                 continue
-            outputs, timing[name] = timed_run(system["fn"], [pages[i]["html"] for i in chosen], empty="")
+            outputs, timing[name] = timed_run(
+                system["fn"], [pages[i]["html"] for i in chosen], empty="",
+                progress=(lambda inputs, name=name: progress(inputs, name)) if progress else None)
             texts = dict(zip(chosen, outputs, strict=True))
         else:
             chosen = list(range(len(pages)))

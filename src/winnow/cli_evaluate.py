@@ -82,11 +82,10 @@ def eval_unseen_command(
     type where the corpus has them) with page-bootstrap intervals, the difference from trafilatura with a
     paired interval, and sentence F1 against the silver labels; a plot. ~3 minutes for ~2,000 pages.
     """
-    import tomllib
-
     from rich.progress import track
 
     from winnow.model import ModelError, load_model
+    from winnow.train import load_config
     from winnow.unseen import evaluate_unseen, write_unseen
 
     for path, hint in ((cv_predictions, "run `make train`"), (config, "pass --config")):
@@ -96,7 +95,7 @@ def eval_unseen_command(
         loaded = load_model(model)
     except ModelError as error:
         raise _error(str(error)) from None
-    data_config = tomllib.loads(config.read_text(encoding="utf-8")).get("data", {})
+    data_config = load_config(config).get("data", {})
     try:
         result = evaluate_unseen(
             loaded, silver_dir, list(data_config.get("corpora", [])), cv_predictions,

@@ -20,11 +20,12 @@ from typing import Any
 
 import numpy as np
 
-from winnow.baselines import SYSTEMS, timed_run
+from winnow.baselines import SYSTEMS, run_baselines
 from winnow.clean import join_kept, predict_sites, site_reference
-from winnow.evaluate import body_gold
+from winnow.evaluate import attach_corpus_pages, body_gold
 from winnow.metrics import (
     bootstrap_ci,
+    confusion_counts,
     page_shingle_scores,
     prf_from_counts,
     shingle_prf_from_scores,
@@ -37,7 +38,6 @@ WINNOW = "winnow"
 WINNOW_BY_SITE = "winnow --by-site"
 REFERENCE_SYSTEM = "trafilatura"
 HTML_SYSTEMS = ("trafilatura", "readability")
-DIGITS = 6
 
 
 def trained_pages(cv_predictions: Path) -> tuple[set[str], set[str]]:
@@ -86,26 +86,6 @@ def unseen_pages(silver_dir: Path, corpora: Sequence[str], trained_ids: set[str]
     return pages, counts
 
 
-def attach_html(pages: list[dict[str, Any]], corpora_root: Path) -> int:
-    """Add each page's HTML, read in place from ``<corpora_root>/<corpus>/pages.jsonl.gz``; returns how many."""
-    from winnow.corpus import PAGES_FILE, iter_pages
-
-    by_corpus: dict[str, dict[str, dict[str, Any]]] = defaultdict(dict)
-    for page in pages:
-        by_corpus[page["corpus"]][page["page_id"].partition("/")[2]] = page
-    found = 0
-    for corpus, wanted in sorted(by_corpus.items()):
-        source = corpora_root / corpus / PAGES_FILE
-        if not source.is_file():
-            continue
-        for raw in iter_pages(source):
-            page = wanted.get(str(raw["id"]))
-            if page is not None and raw.get("html"):
-                page["html"] = raw["html"]
-                found += 1
-    return found
-
-
 def clean_pages(pages: Sequence[Mapping[str, Any]], model: WinnowModel, by_site: bool,
                 threshold: float | None = None) -> tuple[list[dict[str, Any]], float]:
     """Each page's kept text and P(content) per sentence, as ``winnow clean`` (``by_site``: ``--by-site``)
@@ -120,11 +100,11 @@ def clean_pages(pages: Sequence[Mapping[str, Any]], model: WinnowModel, by_site:
         items = [(pages[i]["page_id"], pages[i]["text"]) for i in members]
         reference = site_reference(items, site) if site is not None else None
         jobs.append((site, items, reference))
-    position = {(page["site"] if by_site else None, page["page_id"]): i for i, page in enumerate(pages)}
+    order = [i for members in groups.values() for i in members]  # predict_sites yields in input order
     outputs: list[dict[str, Any]] = [{} for _ in pages]
-    for site, page_id, text, records, p in predict_sites(jobs, model):
+    for i, (_, _, text, records, p) in zip(order, predict_sites(jobs, model), strict=True):
         keep = p >= threshold
-        outputs[position[(site, page_id)]] = {
+        outputs[i] = {
             "pred_text": join_kept(text, records, keep),
             "sentences": dict(zip((r["sentence_id"] for r in records), keep.tolist(), strict=True)),
         }
@@ -153,19 +133,16 @@ def sentence_counts(outputs: Sequence[Mapping[str, Any]], labels: Mapping[str, i
     """Per page ``[tp, fp, fn, tn]`` of the content class over silver-labelled sentences, and how many
     labelled sentences of these pages the segmentation did not reproduce (0 when it is the same)."""
     rows = np.zeros((len(outputs), 4), dtype=np.int64)
-    matched = 0
     for row, output in zip(rows, outputs, strict=True):
-        for sentence_id, kept in output["sentences"].items():
-            truth = labels.get(sentence_id)
-            if truth is None:
-                continue
-            matched += 1
-            row[(0 if kept else 2) if truth else (1 if kept else 3)] += 1
-    return rows, len(labels) - matched
+        labelled = [(labels[sentence_id], kept) for sentence_id, kept in output["sentences"].items()
+                    if sentence_id in labels]
+        row[:] = confusion_counts([truth for truth, _ in labelled], [kept for _, kept in labelled])
+    return rows, len(labels) - int(rows.sum())
 
 
-def _rounded(values: Mapping[str, Any]) -> dict[str, Any]:
-    return {k: (round(v, DIGITS) if isinstance(v, float) else v) for k, v in values.items()}
+def _with_interval(value: float | None, interval: Mapping[str, Any]) -> dict[str, Any]:
+    """A point value and the low/high ends of its bootstrap interval (when it has one)."""
+    return {"value": value, **{k: v for k, v in interval.items() if k in ("low", "high")}}
 
 
 def shingle_summary(scores: np.ndarray, reference: np.ndarray | None, n_boot: int, seed: int) -> dict[str, Any]:
@@ -182,9 +159,7 @@ def shingle_summary(scores: np.ndarray, reference: np.ndarray | None, n_boot: in
     items = scores if reference is None else np.hstack([scores, reference])
     point = statistic(items)
     intervals = bootstrap_ci(items, statistic, n_boot=n_boot, seed=seed)
-    return {key: _rounded({"value": value, **{k: v for k, v in intervals.get(key, {}).items()
-                                              if k in ("low", "high")}})
-            for key, value in point.items()} | {
+    return {key: _with_interval(value, intervals.get(key, {})) for key, value in point.items()} | {
         "pages": int(len(scores)), "pages_without_output": int(np.isnan(scores[:, 0]).sum())}
 
 
@@ -234,32 +209,27 @@ def sentence_summary(counts: np.ndarray, pages: Sequence[Mapping[str, Any]], n_b
         rows = counts[members]
         point = prf_from_counts(rows)
         intervals = bootstrap_ci(rows, prf_from_counts, n_boot=n_boot, seed=seed)
-        out[group] = {key: _rounded({"value": float(point[key]),
-                                     **{k: v for k, v in intervals.get(key, {}).items() if k in ("low", "high")}})
+        out[group] = {key: _with_interval(point[key], intervals.get(key, {}))
                       for key in ("precision", "recall", "f1")} | {"sentences": int(rows.sum())}
     return out
 
 
 def run_html_systems(pages: Sequence[Mapping[str, Any]], systems: Sequence[str],
-                     progress: Callable[[Iterable[Any], str], Iterable[Any]] = lambda items, _: items,
+                     progress: Callable[[list[Any], str], Iterable[Any]] | None = None,
                      ) -> tuple[dict[str, list[str | None]], dict[str, dict[str, Any]]]:
-    """Each HTML extractor's text for every page with HTML (None for pages without), and its timing."""
-    texts: dict[str, list[str | None]] = {}
-    timing: dict[str, dict[str, Any]] = {}
-    chosen = [i for i, page in enumerate(pages) if page.get("html")]
-    for name in systems:
-        fn = SYSTEMS[name]["fn"]
-        outputs, timing[name] = timed_run(fn, progress([pages[i]["html"] for i in chosen], name), empty="")
-        texts[name] = [None] * len(pages)
-        for i, text in zip(chosen, outputs, strict=True):
-            texts[name][i] = text
-    return texts, timing
+    """Each HTML extractor's text for every page (None where it has no HTML), and its timing
+    (:func:`winnow.baselines.run_baselines`)."""
+    result = run_baselines(pages, {name: SYSTEMS[name] for name in systems}, progress=progress)
+    texts: dict[str, dict[str, str]] = defaultdict(dict)
+    for row in result["pages"]:
+        texts[row["system"]][row["page_id"]] = row["pred_text"]
+    return ({name: [texts[name].get(page["page_id"]) for page in pages] for name in systems}, result["timing"])
 
 
 def evaluate_unseen(model: WinnowModel, silver_dir: Path, corpora: Sequence[str], cv_predictions: Path,
                     corpora_root: Path | None, html_systems: Sequence[str] = HTML_SYSTEMS,
                     ambiguous_band: tuple[float, float] = (0.3, 0.7), n_boot: int = 1000, seed: int = 0,
-                    progress: Callable[[Iterable[Any], str], Iterable[Any]] = lambda items, _: items,
+                    progress: Callable[[list[Any], str], Iterable[Any]] | None = None,
                     ) -> dict[str, Any]:
     """The whole held-out evaluation as data: ``metrics`` (reproducible) and ``timing`` (varies by run)."""
     trained_ids, trained_sites = trained_pages(cv_predictions)
@@ -267,7 +237,7 @@ def evaluate_unseen(model: WinnowModel, silver_dir: Path, corpora: Sequence[str]
     if not pages:
         raise ValueError(f"no unseen pages: {silver_dir} holds no page table of {', '.join(corpora)} beyond "
                          "the training pages (run `make silver`)")
-    with_html = attach_html(pages, corpora_root) if corpora_root is not None and html_systems else 0
+    with_html = attach_corpus_pages(pages, None, corpora_root)["html"] if corpora_root and html_systems else 0
     texts: dict[str, list[str | None]] = {}
     timing: dict[str, dict[str, Any]] = {}
     winnow_outputs = {}
@@ -379,11 +349,12 @@ def write_unseen(result: Mapping[str, Any], out_dir: Path) -> list[Path]:
     import json
 
     from winnow.jsonio import write_text_atomic
+    from winnow.report import write_metrics_json
 
     out_dir.mkdir(parents=True, exist_ok=True)
     names = ("unseen.json", "unseen.md", "unseen.png", "unseen-timing.json")
     paths = [out_dir / name for name in names]
-    write_text_atomic(paths[0], json.dumps(result["metrics"], indent=2, sort_keys=True) + "\n")
+    write_metrics_json(result["metrics"], paths[0])
     plot_unseen(result["metrics"], paths[2])
     write_text_atomic(paths[1], unseen_markdown(result["metrics"])
                       + f"\n![shingle F1 per group and system]({paths[2].name})\n")
