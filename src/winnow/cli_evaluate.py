@@ -1,4 +1,5 @@
-"""CLI command ``winnow eval``: only parses options and calls :mod:`winnow.evaluate`."""
+"""CLI commands ``winnow eval``, ``eval-unseen`` and ``compare-models``: they only parse options and call
+:mod:`winnow.evaluate`, :mod:`winnow.unseen` and :mod:`winnow.compare`."""
 
 from __future__ import annotations
 
@@ -111,6 +112,47 @@ def eval_unseen_command(
               + ", ".join(str(p) for p in write_unseen(result, out_dir)))
 
 
+def compare_models_command(
+    baseline: list[Path] = typer.Option(..., help="Baseline model (repeat: one per seed), e.g. train/model.skops."),
+    candidate: list[Path] = typer.Option(..., help="Candidate model (repeat: one per seed), trained by "
+                                         "`winnow train --config OTHER.toml --model DIR/model.skops`."),
+    output: Path = typer.Option(None, help="Also write the table here (Markdown) and the numbers beside it "
+                                "(.json)."),
+    config: Path = typer.Option(Path("train/config.toml"), help="Training config: its corpora are compared."),
+    silver_dir: Path = typer.Option(Path("data/interim/silver"), help="Imported corpora (`make silver`)."),
+    n_boot: int = typer.Option(1000, min=1, help="Bootstrap resamples (of pages) for the interval."),
+    seed: int = typer.Option(0, help="Bootstrap seed."),
+) -> None:
+    """Is a retrained model better than another on sites neither has seen? Shingle F1 per corpus, paired.
+
+    Both sides clean, as `winnow clean` does, every corpus page that no model of either side trained on, from
+    sites none of them trained on (each model's training pages are read from the cv-predictions.parquet that
+    `winnow train` writes beside it). A config change often moves F1 by less than a new seed does: give each
+    side several runs (--baseline and --candidate repeated, e.g. seeds 0, 1, 2); each side's F1 is the mean
+    over its runs, and candidate minus baseline gets a paired page-bootstrap interval. ~10 s per model.
+    """
+    from winnow.compare import compare_models, comparison_markdown
+    from winnow.jsonio import write_text_atomic
+    from winnow.model import ModelError
+    from winnow.report import write_metrics_json
+    from winnow.train import load_config
+
+    if not config.is_file():
+        raise _error(f"{config} not found: pass --config")
+    corpora = list(load_config(config).get("data", {}).get("corpora", []))
+    try:
+        result = compare_models(baseline, candidate, silver_dir, corpora, n_boot=n_boot, seed=seed)
+    except (FileNotFoundError, ValueError, ModelError) as error:
+        raise _error(str(error)) from None
+    table = comparison_markdown(result)
+    typer.echo(table, nl=False)
+    if output is not None:
+        write_text_atomic(output, table)
+        write_metrics_json(result, output.with_suffix(".json"))
+        err.print(f"wrote {output}, {output.with_suffix('.json')}")
+
+
 def register(app: typer.Typer) -> None:
     app.command("eval")(eval_command)
     app.command("eval-unseen")(eval_unseen_command)
+    app.command("compare-models")(compare_models_command)

@@ -1,0 +1,117 @@
+"""Is a retrained model better than the shipped one on sites neither has seen? A paired test over seeds.
+
+A change to the features, the data or ``train/config.toml`` moves shingle F1 by a few thousandths, about as much
+as retraining with another seed does. So each side may be several runs (the same config with other seeds), and
+both sides are scored on the same pages: every corpus page outside the training pages of all the runs, from sites
+none of them trained on (:func:`winnow.unseen.unseen_pages`). Each run cleans each page alone, as ``winnow
+clean`` does. Per corpus (and page type), the difference of the two sides' mean shingle F1 gets a paired
+page-bootstrap interval: the same resampled pages for every run.
+
+Each run's training pages are named by the out-of-fold table ``winnow train`` writes beside the model
+(``cv-predictions.parquet``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from winnow.metrics import bootstrap_ci, page_shingle_scores, shingle_prf_from_scores, shingle_score_rows
+from winnow.model import load_model
+from winnow.unseen import clean_pages, page_groups, trained_pages, unseen_pages
+
+CV_PREDICTIONS = "cv-predictions.parquet"
+
+
+def training_table(model_path: Path) -> Path:
+    """The out-of-fold table written beside a model by ``winnow train`` (it names the training pages)."""
+    path = Path(model_path).with_name(CV_PREDICTIONS)
+    if not path.is_file():
+        raise FileNotFoundError(f"{path} not found: `winnow train --cv` writes it beside {model_path}; without it "
+                                "the pages that model trained on are unknown")
+    return path
+
+
+def shared_unseen_pages(model_paths: Sequence[Path], silver_dir: Path, corpora: Sequence[str],
+                        ) -> tuple[list[dict[str, Any]], dict[str, dict[str, int]]]:
+    """The pages none of the models trained on, from sites none of them trained on, and the counts per corpus."""
+    ids: set[str] = set()
+    sites: set[str] = set()
+    for path in model_paths:
+        model_ids, model_sites = trained_pages(training_table(path))
+        ids |= model_ids
+        sites |= model_sites
+    return unseen_pages(silver_dir, corpora, ids, sites)
+
+
+def page_scores(model_path: Path, pages: Sequence[Mapping[str, Any]]) -> np.ndarray:
+    """``[precision, recall]`` shingle rows of one model's ``winnow clean`` output on every page."""
+    outputs, _ = clean_pages(pages, load_model(model_path), by_site=False)
+    return shingle_score_rows([page_shingle_scores(output["pred_text"], page["gold_text"])
+                               for output, page in zip(outputs, pages, strict=True)])
+
+
+def mean_f1(runs: Sequence[np.ndarray]) -> float | None:
+    """Mean over runs of each run's shingle F1 (None when a run has no defined F1)."""
+    values = [shingle_prf_from_scores(run)["f1"] for run in runs]
+    return None if any(v is None for v in values) else float(np.mean(values))
+
+
+def compare_runs(pages: Sequence[Mapping[str, Any]], baseline: Sequence[np.ndarray],
+                 candidate: Sequence[np.ndarray], n_boot: int = 1000, seed: int = 0) -> dict[str, dict[str, Any]]:
+    """Per page group: both sides' mean shingle F1 over their runs, and candidate minus baseline with a paired
+    page-bootstrap interval (every run's scores resampled on the same pages)."""
+    k = len(baseline)
+    out: dict[str, dict[str, Any]] = {}
+    for group, members in page_groups(pages).items():
+        items = np.hstack([run[members] for run in (*baseline, *candidate)])
+
+        def statistic(sample: np.ndarray) -> dict[str, float | None]:
+            runs = [sample[:, 2 * i:2 * i + 2] for i in range(sample.shape[1] // 2)]
+            base, cand = mean_f1(runs[:k]), mean_f1(runs[k:])
+            return {"baseline": base, "candidate": cand,
+                    "difference": None if base is None or cand is None else cand - base}
+
+        point = statistic(items)
+        interval = bootstrap_ci(items, statistic, n_boot=n_boot, seed=seed).get("difference", {})
+        out[group] = {**point, "low": interval.get("low"), "high": interval.get("high"),
+                      "pages": int(members.sum())}
+    return out
+
+
+def compare_models(baseline: Sequence[Path], candidate: Sequence[Path], silver_dir: Path, corpora: Sequence[str],
+                   n_boot: int = 1000, seed: int = 0) -> dict[str, Any]:
+    """The whole comparison as data (see the module docstring)."""
+    if not baseline or not candidate:
+        raise ValueError("give at least one baseline and one candidate model")
+    pages, counts = shared_unseen_pages([*baseline, *candidate], silver_dir, corpora)
+    if not pages:
+        raise ValueError(f"no page of {', '.join(corpora)} in {silver_dir} is unseen by every model "
+                         "(run `make silver`, or compare models trained on the same pages)")
+    scores = [page_scores(path, pages) for path in (*baseline, *candidate)]
+    return {"baseline": [str(p) for p in baseline], "candidate": [str(p) for p in candidate],
+            "n_boot": n_boot, "seed": seed, "pages": counts,
+            "groups": compare_runs(pages, scores[:len(baseline)], scores[len(baseline):], n_boot, seed)}
+
+
+def comparison_markdown(result: Mapping[str, Any]) -> str:
+    """The comparison as a Markdown table (one row per corpus and page type)."""
+    def number(value: float | None, signed: bool = False) -> str:
+        return "n/a" if value is None else (f"{value:+.4f}" if signed else f"{value:.4f}")
+
+    lines = [
+        "# Candidate vs baseline on sites neither has seen (shingle F1)", "",
+        f"Baseline runs: {', '.join(result['baseline'])}. Candidate runs: {', '.join(result['candidate'])}. "
+        f"Each side's F1 is the mean over its runs; the interval is a paired page bootstrap ({result['n_boot']} "
+        f"resamples, seed {result['seed']}).", "",
+        "| pages | count | baseline | candidate | candidate − baseline [95% interval] |",
+        "|---|---:|---:|---:|---|",
+    ]
+    for group, row in result["groups"].items():
+        lines.append(f"| {group} | {row['pages']} | {number(row['baseline'])} | {number(row['candidate'])} | "
+                     f"{number(row['difference'], True)} [{number(row['low'], True)}, "
+                     f"{number(row['high'], True)}] |")
+    return "\n".join(lines) + "\n"
