@@ -73,7 +73,7 @@ lint: $(INSTALLED) ## ruff check
 	$(VENV)/bin/ruff check src tests
 
 clean: ## Remove generated data, models and reports (keeps .venv)
-	rm -rf data/processed data/interim data/dataset train/model.skops train/model-card.json
+	rm -rf data/processed data/interim data/dataset train/model.skops train/model-card.json $(RUNS_DIR)
 
 # --- labelstudio (helper) ---
 
@@ -156,6 +156,31 @@ eval-unseen: $(EVAL_DIR)/unseen.json ## Shipped model on unseen pages of unseen 
 $(EVAL_DIR)/unseen.json: $(MODEL) $(SILVER_FILES) train/config.toml $(UNSEEN_SRC) | $(INSTALLED)
 	$(if $(SILVER_FILES),,$(error eval-unseen needs the corpora in CORPORA=$(CORPORA)))
 	$(WINNOW) eval-unseen --out-dir $(EVAL_DIR) --corpora $(CORPORA) $(UNSEEN_FLAGS)
+
+# A candidate config against train/config.toml, SEEDS runs each, on the pages none of the runs trained on.
+SEEDS     ?= 0 1 2
+RUNS_DIR  ?= runs
+CANDIDATE ?=
+CANDIDATE_NAME := $(basename $(notdir $(CANDIDATE)))
+BASE_RUNS := $(SEEDS:%=$(RUNS_DIR)/base-s%/model.skops)
+CAND_RUNS := $(SEEDS:%=$(RUNS_DIR)/$(CANDIDATE_NAME)-s%/model.skops)
+RUN_DEPS  := $(VALIDATED) $(SILVER_FILES) $(MODEL_SRC)
+
+.PHONY: compare
+
+compare: ## A config against train/config.toml on unseen sites: make compare CANDIDATE=my.toml [SEEDS="0 1 2"] -> runs/my.md
+	$(if $(CANDIDATE),,$(error make compare needs CANDIDATE=path/to/config.toml))
+	$(if $(SILVER_FILES),,$(error make compare needs the corpora in CORPORA=$(CORPORA)))
+	@$(MAKE) --no-print-directory $(RUNS_DIR)/$(CANDIDATE_NAME).md
+
+$(RUNS_DIR)/$(CANDIDATE_NAME).md: $(BASE_RUNS) $(CAND_RUNS) src/winnow/compare.py | $(INSTALLED)
+	$(WINNOW) compare-models $(BASE_RUNS:%=--baseline %) $(CAND_RUNS:%=--candidate %) --output $@
+
+$(RUNS_DIR)/base-s%/model.skops: train/config.toml $(RUN_DEPS) | $(INSTALLED)
+	$(WINNOW) train --config train/config.toml --seed $* --model $@
+
+$(RUNS_DIR)/$(CANDIDATE_NAME)-s%/model.skops: $(CANDIDATE) $(RUN_DEPS) | $(INSTALLED)
+	$(WINNOW) train --config $(CANDIDATE) --seed $* --model $@
 # --- end eval ---
 
 # --- corpus (helper) ---

@@ -56,3 +56,29 @@ def test_checksum_mismatch_fails_make_data(project):
     assert result.returncode != 0
     assert "sha256 mismatch" in result.stderr and "000_b936a8f9ba5b5a2d.txt" in result.stderr
     assert not (project / "data/processed/sentences.jsonl").exists()
+
+
+def test_compare_trains_seeded_runs_of_both_configs_then_compares_them(project):
+    corpora = project / "corpora"
+    (corpora / "democorp").mkdir(parents=True)
+    (corpora / "democorp" / "pages.jsonl.gz").write_bytes(b"")
+    (project / "train").mkdir()
+    shutil.copy(REPO / "train" / "config.toml", project / "train" / "config.toml")
+    (project / "mine.toml").write_text("seed = 0\n", encoding="utf-8")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MAKE")}
+
+    def run(*args):
+        return subprocess.run(["make", "--no-print-directory", *args], cwd=project, capture_output=True, text=True,
+                              env=env)
+
+    missing = run("compare", f"CORPORA={corpora}")
+    assert missing.returncode != 0 and "needs CANDIDATE=" in missing.stderr
+    plan = run("-n", "compare", "CANDIDATE=mine.toml", 'SEEDS=0 1', f"CORPORA={corpora}")
+    assert plan.returncode == 0, plan.stderr
+    lines = plan.stdout.splitlines()
+    train = ".venv/bin/winnow train --config"
+    for seed in ("0", "1"):
+        assert f"{train} train/config.toml --seed {seed} --model runs/base-s{seed}/model.skops" in lines
+        assert f"{train} mine.toml --seed {seed} --model runs/mine-s{seed}/model.skops" in lines
+    assert (".venv/bin/winnow compare-models --baseline runs/base-s0/model.skops --baseline runs/base-s1/model.skops "
+            "--candidate runs/mine-s0/model.skops --candidate runs/mine-s1/model.skops --output runs/mine.md") in lines

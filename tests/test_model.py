@@ -45,6 +45,21 @@ def test_same_inputs_give_the_same_model_bytes_and_scores(trained, processed, tm
     assert again["cv"] == card["cv"]
 
 
+def test_a_seed_override_trains_the_config_with_that_seed(trained, processed, tmp_path):
+    """`winnow train --seed N` (repeated runs of one config) is the config with ``seed = N``, bit for bit."""
+    work, card = trained
+    config = work / "config.toml"
+    train(config, processed, REPO / "annotations", tmp_path / "same" / "model.skops", seed=card["config"]["seed"])
+    assert (tmp_path / "same" / "model.skops").read_bytes() == (work / "model.skops").read_bytes()
+    override = train(config, processed, REPO / "annotations", tmp_path / "s4" / "model.skops", cv=False, seed=4)
+    edited = tmp_path / "seed4.toml"
+    edited.write_text(config.read_text(encoding="utf-8").replace("seed = 3", "seed = 4"), encoding="utf-8")
+    written = train(edited, processed, REPO / "annotations", tmp_path / "e4" / "model.skops", cv=False)
+    assert override["config"]["seed"] == written["config"]["seed"] == 4
+    assert (tmp_path / "s4" / "model.skops").read_bytes() == (tmp_path / "e4" / "model.skops").read_bytes()
+    assert override["version"] != card["version"]
+
+
 def test_missing_corrupt_and_untrusted_model_files_are_clear_errors(tmp_path):
     with pytest.raises(ModelError, match="make train"):
         load_model(tmp_path / "none.skops")

@@ -47,6 +47,8 @@ def train_command(
     annotations_dir: Path = typer.Option(Path("annotations"), help="Gold annotations."),
     model: Path = typer.Option(Path("train/model.skops"), help="Where to write the model (+ model-card.json)."),
     cv: bool = typer.Option(True, help="Cross-validate by site first (scores go into the model card)."),
+    seed: int = typer.Option(None, help="Use this seed instead of the config's: repeated runs of one config, "
+                             "for `winnow compare-models` (`make compare`)."),
 ) -> None:
     """Train the content/boilerplate classifier on the gold annotations plus the silver corpora (if built).
 
@@ -58,7 +60,7 @@ def train_command(
     if not (processed_dir / "sentences.jsonl").exists():
         raise _error(f"{processed_dir}/sentences.jsonl not found; run `make data` first")
     with err.status("featurising, cross-validating by site, fitting ..."):
-        card = train(config, processed_dir, annotations_dir, model, cv=cv)
+        card = train(config, processed_dir, annotations_dir, model, cv=cv, seed=seed)
     table = Table(title=f"model {card['version']} — CV by site (threshold {card['threshold']})")
     for column in ("corpus", "pages", "sites", "sentences", "precision", "recall", "f1"):
         table.add_column(column, justify="right")

@@ -166,9 +166,13 @@ def library_versions() -> dict[str, str]:
 
 
 def train(config_path: Path, processed_dir: Path, annotations_dir: Path, model_path: Path,
-          cv: bool = True) -> dict[str, Any]:
-    """Cross-validate (by site), fit on everything, write the model and its card; return the card."""
+          cv: bool = True, seed: int | None = None) -> dict[str, Any]:
+    """Cross-validate (by site), fit on everything, write the model and its card; return the card.
+
+    ``seed`` replaces the config's (repeated runs of one config); the card's config holds the seed used."""
     config = load_config(config_path)
+    if seed is not None:
+        config["seed"] = seed
     started = time.perf_counter()
     data = load_training_data(config, processed_dir, annotations_dir)
     threshold = float(config.get("threshold", 0.5))
