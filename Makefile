@@ -170,6 +170,7 @@ RUN_DEPS  := $(VALIDATED) $(SILVER_FILES) $(MODEL_SRC)
 
 compare: ## A config against train/config.toml on unseen sites: make compare CANDIDATE=my.toml [SEEDS="0 1 2"] -> runs/my.md
 	$(if $(CANDIDATE),,$(error make compare needs CANDIDATE=path/to/config.toml))
+	$(if $(filter base,$(CANDIDATE_NAME)),$(error make compare: rename CANDIDATE, its runs would be the baseline's ($(RUNS_DIR)/base-s*)))
 	$(if $(SILVER_FILES),,$(error make compare needs the corpora in CORPORA=$(CORPORA)))
 	@$(MAKE) --no-print-directory $(RUNS_DIR)/$(CANDIDATE_NAME).md
 

@@ -76,7 +76,10 @@ def test_a_model_against_itself_differs_by_exactly_zero(seed_model, silver: Path
     work, _ = seed_model
     a = _model_dir(tmp_path / "a", work / "model.skops", {})
     b = _model_dir(tmp_path / "b", work / "model.skops", {})
-    result = compare_models([a], [b], silver, ["democorp"], n_boot=50)
+    wrapped: list[Path] = []
+    result = compare_models([a], [b], silver, ["democorp"], n_boot=50,
+                            progress=lambda models, _: wrapped.extend(models) or models)
+    assert wrapped == [a, b]  # the progress bar wraps the loop over the models
     model = load_model(a)
     # the F1 is that of `winnow clean`'s output, page by page (macro P/R, then F1)
     scores = [page_shingle_scores(clean_text(text, model), gold) for _, (_, _, text, gold) in PAGES.items()]

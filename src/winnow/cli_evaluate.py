@@ -129,8 +129,10 @@ def compare_models_command(
     sites none of them trained on (each model's training pages are read from the cv-predictions.parquet that
     `winnow train` writes beside it). A config change often moves F1 by less than a new seed does: give each
     side several runs (--baseline and --candidate repeated, e.g. seeds 0, 1, 2); each side's F1 is the mean
-    over its runs, and candidate minus baseline gets a paired page-bootstrap interval. ~10 s per model.
+    over its runs, and candidate minus baseline gets a paired page-bootstrap interval. ~15 s per model.
     """
+    from rich.progress import track
+
     from winnow.compare import compare_models, comparison_markdown
     from winnow.jsonio import write_text_atomic
     from winnow.model import ModelError
@@ -141,7 +143,9 @@ def compare_models_command(
         raise _error(f"{config} not found: pass --config")
     corpora = list(load_config(config).get("data", {}).get("corpora", []))
     try:
-        result = compare_models(baseline, candidate, silver_dir, corpora, n_boot=n_boot, seed=seed)
+        result = compare_models(baseline, candidate, silver_dir, corpora, n_boot=n_boot, seed=seed,
+                                progress=lambda models, name: track(models, description=name, console=err,
+                                                                    transient=True))
     except (FileNotFoundError, ValueError, ModelError) as error:
         raise _error(str(error)) from None
     table = comparison_markdown(result)

@@ -13,7 +13,7 @@ Each run's training pages are named by the out-of-fold table ``winnow train`` wr
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -83,15 +83,18 @@ def compare_runs(pages: Sequence[Mapping[str, Any]], baseline: Sequence[np.ndarr
 
 
 def compare_models(baseline: Sequence[Path], candidate: Sequence[Path], silver_dir: Path, corpora: Sequence[str],
-                   n_boot: int = 1000, seed: int = 0) -> dict[str, Any]:
-    """The whole comparison as data (see the module docstring)."""
+                   n_boot: int = 1000, seed: int = 0,
+                   progress: Callable[[list[Path], str], Iterable[Path]] | None = None) -> dict[str, Any]:
+    """The whole comparison as data (see the module docstring); ``progress`` wraps the loop over the models."""
     if not baseline or not candidate:
         raise ValueError("give at least one baseline and one candidate model")
     pages, counts = shared_unseen_pages([*baseline, *candidate], silver_dir, corpora)
     if not pages:
         raise ValueError(f"no page of {', '.join(corpora)} in {silver_dir} is unseen by every model "
                          "(run `make silver`, or compare models trained on the same pages)")
-    scores = [page_scores(path, pages) for path in (*baseline, *candidate)]
+    models = [*baseline, *candidate]
+    scores = [page_scores(path, pages) for path in (progress(models, f"cleaning {len(pages)} pages")
+                                                    if progress else models)]
     return {"baseline": [str(p) for p in baseline], "candidate": [str(p) for p in candidate],
             "n_boot": n_boot, "seed": seed, "pages": counts,
             "groups": compare_runs(pages, scores[:len(baseline)], scores[len(baseline):], n_boot, seed)}
