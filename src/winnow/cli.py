@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import inspect
 import logging
 from pathlib import Path
 
@@ -89,7 +90,23 @@ def _register_command_modules() -> None:
         importlib.import_module(f"winnow.{name}").register(app)
 
 
+def reflowed(docstring: str) -> str:
+    """A command's docstring with each paragraph on one line, for ``--help`` to wrap to the terminal's width
+    (Typer keeps the source's line breaks after the first paragraph, so 110-column lines broke in two)."""
+    paragraphs = inspect.cleandoc(docstring).split("\n\n")
+    return "\n\n".join(" ".join(line.strip() for line in paragraph.splitlines()) for paragraph in paragraphs)
+
+
+def _reflow_help(typer_app: typer.Typer) -> None:
+    for info in typer_app.registered_commands:
+        if info.help is None and info.callback is not None and info.callback.__doc__:
+            info.help = reflowed(info.callback.__doc__)
+    for group in typer_app.registered_groups:
+        _reflow_help(group.typer_instance)
+
+
 _register_command_modules()
+_reflow_help(app)
 
 
 def main() -> None:
