@@ -123,7 +123,10 @@ def test_cli_writes_the_table_and_numbers(seed_model, other_model: Path, silver:
     assert row["low"] <= row["difference"] <= row["high"]
     assert f"| democorp | 3 | {row['baseline']:.4f} | {row['candidate']:.4f} |" in out.read_text(encoding="utf-8")
     assert out.read_text(encoding="utf-8") in result.output
+    plot = out.with_suffix(".png").read_bytes()
+    assert plot.startswith(b"\x89PNG")
     assert CliRunner().invoke(app, args).output == result.output  # reproducible
+    assert out.with_suffix(".png").read_bytes() == plot
 
     (tmp_path / "b" / "cv-predictions.parquet").unlink()
     missing = CliRunner().invoke(app, args)

@@ -116,8 +116,8 @@ def compare_models_command(
     baseline: list[Path] = typer.Option(..., help="Baseline model (repeat: one per seed), e.g. train/model.skops."),
     candidate: list[Path] = typer.Option(..., help="Candidate model (repeat: one per seed), trained by "
                                          "`winnow train --config OTHER.toml --model DIR/model.skops`."),
-    output: Path = typer.Option(None, help="Also write the table here (Markdown) and the numbers beside it "
-                                "(.json)."),
+    output: Path = typer.Option(None, help="Also write the table here (Markdown), and beside it the numbers "
+                                "(.json) and a plot of the differences (.png)."),
     config: Path = typer.Option(Path("train/config.toml"), help="Training config: its corpora are compared."),
     silver_dir: Path = typer.Option(Path("data/interim/silver"), help="Imported corpora (`make silver`)."),
     n_boot: int = typer.Option(1000, min=1, help="Bootstrap resamples (of pages) for the interval."),
@@ -133,7 +133,7 @@ def compare_models_command(
     """
     from rich.progress import track
 
-    from winnow.compare import compare_models, comparison_markdown
+    from winnow.compare import compare_models, comparison_markdown, plot_comparison
     from winnow.jsonio import write_text_atomic
     from winnow.model import ModelError
     from winnow.report import write_metrics_json
@@ -153,7 +153,8 @@ def compare_models_command(
     if output is not None:
         write_text_atomic(output, table)
         write_metrics_json(result, output.with_suffix(".json"))
-        err.print(f"wrote {output}, {output.with_suffix('.json')}")
+        plot_comparison(result, output.with_suffix(".png"))
+        err.print(f"wrote {output} and its .json, .png")
 
 
 def register(app: typer.Typer) -> None:

@@ -118,3 +118,24 @@ def comparison_markdown(result: Mapping[str, Any]) -> str:
                      f"{number(row['difference'], True)} [{number(row['low'], True)}, "
                      f"{number(row['high'], True)}] |")
     return "\n".join(lines) + "\n"
+
+
+def plot_comparison(result: Mapping[str, Any], path: Path) -> None:
+    """Candidate − baseline per group with its paired interval (a forest plot): which corpora a change helps
+    (green: interval above 0), which it hurts (red) and which it leaves within noise (gray), at a glance."""
+    from winnow.report import _figure, save_png
+
+    rows = [(group, row) for group, row in result["groups"].items() if row["difference"] is not None]
+    fig, (axis,) = _figure(width=6.5, height=1.0 + 0.35 * len(rows))
+    value = np.array([row["difference"] for _, row in rows])
+    low = np.array([row["low"] if row["low"] is not None else row["difference"] for _, row in rows])
+    high = np.array([row["high"] if row["high"] is not None else row["difference"] for _, row in rows])
+    colors = ["tab:green" if lo > 0 else "tab:red" if hi < 0 else "tab:gray" for lo, hi in zip(low, high, strict=True)]
+    positions = np.arange(len(rows))
+    axis.hlines(positions, low, high, colors=colors, linewidth=2)
+    axis.scatter(value, positions, c=colors, zorder=3)
+    axis.axvline(0, color="black", linewidth=0.8)
+    axis.set_yticks(positions, [f"{group} ({row['pages']})" for group, row in rows])
+    axis.invert_yaxis()
+    axis.set_xlabel("candidate − baseline, shingle F1 (95% paired interval)")
+    save_png(fig, path)
