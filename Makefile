@@ -174,7 +174,7 @@ compare: ## A config against train/config.toml on unseen sites: make compare CAN
 	$(if $(SILVER_FILES),,$(error make compare needs the corpora in CORPORA=$(CORPORA)))
 	@$(MAKE) --no-print-directory $(RUNS_DIR)/$(CANDIDATE_NAME).md
 
-$(RUNS_DIR)/$(CANDIDATE_NAME).md: $(BASE_RUNS) $(CAND_RUNS) src/winnow/compare.py | $(INSTALLED)
+$(RUNS_DIR)/$(CANDIDATE_NAME).md: $(BASE_RUNS) $(CAND_RUNS) src/winnow/compare.py $(UNSEEN_SRC) | $(INSTALLED)
 	$(WINNOW) compare-models $(BASE_RUNS:%=--baseline %) $(CAND_RUNS:%=--candidate %) --output $@
 
 $(RUNS_DIR)/base-s%/model.skops: train/config.toml $(RUN_DEPS) | $(INSTALLED)

@@ -19,16 +19,15 @@ from typing import Any
 
 import numpy as np
 
-from winnow.metrics import bootstrap_ci, page_shingle_scores, shingle_prf_from_scores, shingle_score_rows
+from winnow.metrics import bootstrap_ci, shingle_prf_from_scores
 from winnow.model import load_model
-from winnow.unseen import clean_pages, page_groups, trained_pages, unseen_pages
-
-CV_PREDICTIONS = "cv-predictions.parquet"
+from winnow.train import cv_predictions_path
+from winnow.unseen import clean_pages, page_groups, page_shingle_rows, trained_pages, unseen_pages
 
 
 def training_table(model_path: Path) -> Path:
     """The out-of-fold table written beside a model by ``winnow train`` (it names the training pages)."""
-    path = Path(model_path).with_name(CV_PREDICTIONS)
+    path = cv_predictions_path(model_path)
     if not path.is_file():
         raise FileNotFoundError(f"{path} not found: `winnow train --cv` writes it beside {model_path}; without it "
                                 "the pages that model trained on are unknown")
@@ -50,8 +49,7 @@ def shared_unseen_pages(model_paths: Sequence[Path], silver_dir: Path, corpora: 
 def page_scores(model_path: Path, pages: Sequence[Mapping[str, Any]]) -> np.ndarray:
     """``[precision, recall]`` shingle rows of one model's ``winnow clean`` output on every page."""
     outputs, _ = clean_pages(pages, load_model(model_path), by_site=False)
-    return shingle_score_rows([page_shingle_scores(output["pred_text"], page["gold_text"])
-                               for output, page in zip(outputs, pages, strict=True)])
+    return page_shingle_rows([output["pred_text"] for output in outputs], pages)
 
 
 def mean_f1(runs: Sequence[np.ndarray]) -> float | None:
@@ -88,11 +86,11 @@ def compare_models(baseline: Sequence[Path], candidate: Sequence[Path], silver_d
     """The whole comparison as data (see the module docstring); ``progress`` wraps the loop over the models."""
     if not baseline or not candidate:
         raise ValueError("give at least one baseline and one candidate model")
-    pages, counts = shared_unseen_pages([*baseline, *candidate], silver_dir, corpora)
+    models = [*baseline, *candidate]
+    pages, counts = shared_unseen_pages(models, silver_dir, corpora)
     if not pages:
         raise ValueError(f"no page of {', '.join(corpora)} in {silver_dir} is unseen by every model "
                          "(run `make silver`, or compare models trained on the same pages)")
-    models = [*baseline, *candidate]
     scores = [page_scores(path, pages) for path in (progress(models, f"cleaning {len(pages)} pages")
                                                     if progress else models)]
     return {"baseline": [str(p) for p in baseline], "candidate": [str(p) for p in candidate],

@@ -165,6 +165,11 @@ def library_versions() -> dict[str, str]:
     return versions
 
 
+def cv_predictions_path(model_path: Path) -> Path:
+    """Where ``train`` writes a model's out-of-fold predictions: beside it. They name its training pages."""
+    return Path(model_path).with_name("cv-predictions.parquet")
+
+
 def train(config_path: Path, processed_dir: Path, annotations_dir: Path, model_path: Path,
           cv: bool = True, seed: int | None = None) -> dict[str, Any]:
     """Cross-validate (by site), fit on everything, write the model and its card; return the card.
@@ -182,7 +187,7 @@ def train(config_path: Path, processed_dir: Path, annotations_dir: Path, model_p
     if cv:
         oof, classifier = cross_validate(data, classifier, features, int(config.get("cv_folds", 5)),
                                          int(config.get("n_jobs", 2)), fit_final=True)
-        with atomic_open(model_path.with_name("cv-predictions.parquet"), "wb") as handle:
+        with atomic_open(cv_predictions_path(model_path), "wb") as handle:
             oof.to_parquet(handle, index=False)
         cv_scores = scores_by_corpus(oof, threshold)
     else:

@@ -178,14 +178,17 @@ def page_groups(pages: Sequence[Mapping[str, Any]]) -> dict[str, np.ndarray]:
     return masks
 
 
+def page_shingle_rows(texts: Sequence[str | None], pages: Sequence[Mapping[str, Any]]) -> np.ndarray:
+    """``[precision, recall]`` rows of each page's text against its gold (NaN where a system did not run)."""
+    return shingle_score_rows([page_shingle_scores(text, page["gold_text"]) if text is not None else
+                               {"precision": None, "recall": None} for text, page in zip(texts, pages, strict=True)])
+
+
 def score_systems(pages: Sequence[Mapping[str, Any]], texts: Mapping[str, Sequence[str | None]],
                   n_boot: int, seed: int) -> dict[str, dict[str, Any]]:
     """``{group: {system: shingle summary}}`` (groups of :func:`page_groups`): every system on the pages it ran
     on (HTML extractors only where a page has HTML; the difference from trafilatura on the pages both ran on)."""
-    scores = {name: shingle_score_rows([page_shingle_scores(text, page["gold_text"]) if text is not None else
-                                        {"precision": None, "recall": None}
-                                        for text, page in zip(outputs, pages, strict=True)])
-              for name, outputs in texts.items()}
+    scores = {name: page_shingle_rows(outputs, pages) for name, outputs in texts.items()}
     ran = {name: np.array([text is not None for text in outputs]) for name, outputs in texts.items()}
     out: dict[str, dict[str, Any]] = {}
     for group, members in page_groups(pages).items():
