@@ -31,12 +31,12 @@ PAGES = {
 
 
 def _model_dir(path: Path, model: Path, trained: dict[str, str]) -> Path:
-    """A copy of ``model`` whose out-of-fold table says it trained on ``trained`` (page id -> site)."""
+    """A copy of ``model`` whose training-pages table says it trained on ``trained`` (page id -> site)."""
     path.mkdir()
     shutil.copy(model, path / "model.skops")
     pd.DataFrame([{"corpus": "democorp", "site": site, "article_id": f"democorp/{page}"}
                   for page, site in trained.items()], columns=["corpus", "site", "article_id"],
-                 dtype=str).to_parquet(path / "cv-predictions.parquet")
+                 dtype=str).to_parquet(path / "training-pages.parquet")
     return path / "model.skops"
 
 
@@ -128,6 +128,6 @@ def test_cli_writes_the_table_and_numbers(seed_model, other_model: Path, silver:
     assert CliRunner().invoke(app, args).output == result.output  # reproducible
     assert out.with_suffix(".png").read_bytes() == plot
 
-    (tmp_path / "b" / "cv-predictions.parquet").unlink()
+    (tmp_path / "b" / "training-pages.parquet").unlink()
     missing = CliRunner().invoke(app, args)
-    assert missing.exit_code == 1 and "cv-predictions.parquet not found" in missing.output
+    assert missing.exit_code == 1 and "training-pages.parquet not found" in missing.output

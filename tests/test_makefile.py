@@ -77,8 +77,10 @@ def test_compare_trains_seeded_runs_of_both_configs_then_compares_them(project):
     assert plan.returncode == 0, plan.stderr
     lines = plan.stdout.splitlines()
     train = ".venv/bin/winnow train --config"
-    for seed in ("0", "1"):
-        assert f"{train} train/config.toml --seed {seed} --model runs/base-s{seed}/model.skops" in lines
-        assert f"{train} mine.toml --seed {seed} --model runs/mine-s{seed}/model.skops" in lines
+    for seed in ("0", "1"):  # the comparison needs no cross-validation
+        assert f"{train} train/config.toml --seed {seed} --model runs/base-s{seed}/model.skops --no-cv" in lines
+        assert f"{train} mine.toml --seed {seed} --model runs/mine-s{seed}/model.skops --no-cv" in lines
+    with_cv = run("-n", "compare", "CANDIDATE=mine.toml", "SEEDS=0", "COMPARE_TRAIN_FLAGS=", f"CORPORA={corpora}")
+    assert f"{train} mine.toml --seed 0 --model runs/mine-s0/model.skops " in with_cv.stdout.splitlines()
     assert (".venv/bin/winnow compare-models --baseline runs/base-s0/model.skops --baseline runs/base-s1/model.skops "
             "--candidate runs/mine-s0/model.skops --candidate runs/mine-s1/model.skops --output runs/mine.md") in lines

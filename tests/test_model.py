@@ -41,8 +41,30 @@ def test_same_inputs_give_the_same_model_bytes_and_scores(trained, processed, tm
     work, card = trained
     again = train(work / "config.toml", processed, REPO / "annotations", tmp_path / "new" / "model.skops")
     assert (tmp_path / "new" / "model.skops").read_bytes() == (work / "model.skops").read_bytes()
-    assert (tmp_path / "new" / "cv-predictions.parquet").read_bytes() == (work / "cv-predictions.parquet").read_bytes()
+    for name in ("cv-predictions.parquet", "training-pages.parquet"):
+        assert (tmp_path / "new" / name).read_bytes() == (work / name).read_bytes()
     assert again["cv"] == card["cv"]
+
+
+def test_training_pages_are_written_with_or_without_cross_validation(trained, processed, tmp_path):
+    """The pages a model trained on sit beside it either way (eval-unseen and compare-models leave them out);
+    without cross-validation an older out-of-fold table there is removed, as it describes another model."""
+    import pandas as pd
+
+    work, card = trained
+    pages = pd.read_parquet(work / "training-pages.parquet")
+    oof = pd.read_parquet(work / "cv-predictions.parquet")
+    assert pages.columns.tolist() == ["corpus", "site", "article_id"]
+    assert sorted(pages["article_id"]) == sorted(oof["article_id"].unique()) == [p.stem for p in SEED_FILES]
+    pairs = set(zip(oof["article_id"], oof["site"], strict=True))
+    assert set(zip(pages["article_id"], pages["site"], strict=True)) == pairs
+
+    target = tmp_path / "fast"
+    target.mkdir()
+    (target / "cv-predictions.parquet").write_bytes((work / "cv-predictions.parquet").read_bytes())
+    fast = train(work / "config.toml", processed, REPO / "annotations", target / "model.skops", cv=False)
+    assert fast["cv"]["scores"] == {} and not (target / "cv-predictions.parquet").exists()
+    assert (target / "training-pages.parquet").read_bytes() == (work / "training-pages.parquet").read_bytes()
 
 
 def test_a_seed_override_trains_the_config_with_that_seed(trained, processed, tmp_path):

@@ -46,7 +46,7 @@ HTML = "<html><body><nav><a href='/'>Home</a></nav><article><p>{}</p></article><
 
 @pytest.fixture
 def inputs(tmp_path: Path) -> dict[str, Path]:
-    silver, corpora, cv = tmp_path / "silver", tmp_path / "corpora", tmp_path / "cv-predictions.parquet"
+    silver, corpora, cv = tmp_path / "silver", tmp_path / "corpora", tmp_path / "training-pages.parquet"
     silver.mkdir()
     rows = [{"page_id": page_id, "site": site, "page_type": page_type, "text": text, "gold_text": gold,
              "gold_headline": "Harbour budget" if gold.startswith("Harbour budget") else None}
@@ -120,7 +120,7 @@ def test_eval_unseen_cli_end_to_end(seed_model, inputs: dict[str, Path], tmp_pat
     work, _ = seed_model
     config = tmp_path / "config.toml"
     config.write_text('[data]\ncorpora = ["democorp"]\nambiguous_band = [0.3, 0.7]\n', encoding="utf-8")
-    args = ["eval-unseen", "--model", str(work / "model.skops"), "--cv-predictions", str(inputs["cv"]),
+    args = ["eval-unseen", "--model", str(work / "model.skops"), "--training-pages", str(inputs["cv"]),
             "--config", str(config), "--silver-dir", str(inputs["silver"]), "--corpora", str(inputs["corpora"]),
             "--n-boot", "20"]
     first = CliRunner().invoke(app, [*args, "--out-dir", str(tmp_path / "a")])

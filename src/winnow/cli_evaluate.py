@@ -64,9 +64,9 @@ def eval_command(
 def eval_unseen_command(
     out_dir: Path = typer.Option(Path("eval"), help="Where unseen.json and unseen.md go."),
     model: Path = typer.Option(Path("train/model.skops"), help="The model to test (its card gives the threshold)."),
-    cv_predictions: Path = typer.Option(Path("train/cv-predictions.parquet"),
-                                        help="Out-of-fold predictions of `make train`: they name every training "
-                                        "page and site, which are left out."),
+    training_pages: Path = typer.Option(Path("train/training-pages.parquet"),
+                                        help="The model's training pages (`make train` writes them beside it): "
+                                        "they and their sites are left out."),
     config: Path = typer.Option(Path("train/config.toml"), help="Training config: its corpora and the band of "
                                 "ambiguous silver labels left out of the sentence scores."),
     silver_dir: Path = typer.Option(Path("data/interim/silver"), help="Imported corpora (`make silver`)."),
@@ -89,7 +89,7 @@ def eval_unseen_command(
     from winnow.train import load_config
     from winnow.unseen import evaluate_unseen, write_unseen
 
-    for path, hint in ((cv_predictions, "run `make train`"), (config, "pass --config")):
+    for path, hint in ((training_pages, "run `make train`"), (config, "pass --config")):
         if not path.is_file():
             raise _error(f"{path} not found: {hint}")
     try:
@@ -99,7 +99,7 @@ def eval_unseen_command(
     data_config = load_config(config).get("data", {})
     try:
         result = evaluate_unseen(
-            loaded, silver_dir, list(data_config.get("corpora", [])), cv_predictions,
+            loaded, silver_dir, list(data_config.get("corpora", [])), training_pages,
             corpora if html and corpora.is_dir() else None,
             ambiguous_band=tuple(data_config.get("ambiguous_band", (0.3, 0.7))), n_boot=n_boot, seed=seed,
             progress=lambda items, name: track(items, description=f"{name} on HTML", console=err,
@@ -126,7 +126,7 @@ def compare_models_command(
     """Is a retrained model better than another on sites neither has seen? Shingle F1 per corpus, paired.
 
     Both sides clean, as `winnow clean` does, every corpus page that no model of either side trained on, from
-    sites none of them trained on (each model's training pages are read from the cv-predictions.parquet that
+    sites none of them trained on (each model's training pages are read from the training-pages.parquet that
     `winnow train` writes beside it). A config change often moves F1 by less than a new seed does: give each
     side several runs (--baseline and --candidate repeated, e.g. seeds 0, 1, 2); each side's F1 is the mean
     over its runs, and candidate minus baseline gets a paired page-bootstrap interval. ~15 s per model.

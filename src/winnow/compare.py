@@ -7,8 +7,8 @@ none of them trained on (:func:`winnow.unseen.unseen_pages`). Each run cleans ea
 clean`` does. Per corpus (and page type), the difference of the two sides' mean shingle F1 gets a paired
 page-bootstrap interval: the same resampled pages for every run.
 
-Each run's training pages are named by the out-of-fold table ``winnow train`` writes beside the model
-(``cv-predictions.parquet``).
+Each run's training pages are named by the ``training-pages.parquet`` that ``winnow train`` writes beside the
+model (with or without ``--cv``).
 """
 
 from __future__ import annotations
@@ -21,16 +21,16 @@ import numpy as np
 
 from winnow.metrics import bootstrap_ci, shingle_prf_from_scores
 from winnow.model import load_model
-from winnow.train import cv_predictions_path
+from winnow.train import training_pages_path
 from winnow.unseen import clean_pages, page_groups, page_shingle_rows, trained_pages, unseen_pages
 
 
 def training_table(model_path: Path) -> Path:
-    """The out-of-fold table written beside a model by ``winnow train`` (it names the training pages)."""
-    path = cv_predictions_path(model_path)
+    """The table of training pages written beside a model by ``winnow train``."""
+    path = training_pages_path(model_path)
     if not path.is_file():
-        raise FileNotFoundError(f"{path} not found: `winnow train --cv` writes it beside {model_path}; without it "
-                                "the pages that model trained on are unknown")
+        raise FileNotFoundError(f"{path} not found: `winnow train` writes it beside {model_path} (retrain the "
+                                "model); without it the pages that model trained on are unknown")
     return path
 
 

@@ -166,8 +166,22 @@ def library_versions() -> dict[str, str]:
 
 
 def cv_predictions_path(model_path: Path) -> Path:
-    """Where ``train`` writes a model's out-of-fold predictions: beside it. They name its training pages."""
+    """Where ``train`` writes a model's out-of-fold predictions: beside it."""
     return Path(model_path).with_name("cv-predictions.parquet")
+
+
+def training_pages_path(model_path: Path) -> Path:
+    """Where ``train`` writes the pages a model trained on (``corpus``, ``site``, ``article_id``): beside it,
+    with or without cross-validation, so that ``eval-unseen`` and ``compare-models`` can leave them out."""
+    return Path(model_path).with_name("training-pages.parquet")
+
+
+def write_training_pages(table: pd.DataFrame, model_path: Path) -> None:
+    """One row per training page, sorted: the same data gives the same bytes."""
+    pages = (table[["corpus", "site", "article_id"]].drop_duplicates("article_id")
+             .sort_values("article_id", kind="stable").reset_index(drop=True))
+    with atomic_open(training_pages_path(model_path), "wb") as handle:
+        pages.to_parquet(handle, index=False)
 
 
 def train(config_path: Path, processed_dir: Path, annotations_dir: Path, model_path: Path,
@@ -192,6 +206,9 @@ def train(config_path: Path, processed_dir: Path, annotations_dir: Path, model_p
         cv_scores = scores_by_corpus(oof, threshold)
     else:
         classifier.fit_features(features, data.y, data.groups, data.table["weight"].to_numpy())
+        # an earlier run's out-of-fold table beside the model would describe another model
+        cv_predictions_path(model_path).unlink(missing_ok=True)
+    write_training_pages(data.table, model_path)
     version = save_model(classifier, model_path)
     card = {
         "model": str(model_path), "version": version, "threshold": threshold, "config": config,

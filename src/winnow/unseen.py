@@ -40,11 +40,12 @@ REFERENCE_SYSTEM = "trafilatura"
 HTML_SYSTEMS = ("trafilatura", "readability")
 
 
-def trained_pages(cv_predictions: Path) -> tuple[set[str], set[str]]:
-    """The article ids and the sites of every training page (the out-of-fold table holds all of them)."""
+def trained_pages(training_pages: Path) -> tuple[set[str], set[str]]:
+    """The article ids and the sites of every training page, from the ``training-pages.parquet`` that ``winnow
+    train`` writes beside a model (or any table with ``article_id`` and ``site``, such as the out-of-fold one)."""
     import pyarrow.parquet as pq
 
-    table = pq.read_table(cv_predictions, columns=["article_id", "site"])
+    table = pq.read_table(training_pages, columns=["article_id", "site"])
     return set(table.column("article_id").to_pylist()), set(table.column("site").to_pylist())
 
 
@@ -229,13 +230,13 @@ def run_html_systems(pages: Sequence[Mapping[str, Any]], systems: Sequence[str],
     return ({name: [texts[name].get(page["page_id"]) for page in pages] for name in systems}, result["timing"])
 
 
-def evaluate_unseen(model: WinnowModel, silver_dir: Path, corpora: Sequence[str], cv_predictions: Path,
+def evaluate_unseen(model: WinnowModel, silver_dir: Path, corpora: Sequence[str], training_pages: Path,
                     corpora_root: Path | None, html_systems: Sequence[str] = HTML_SYSTEMS,
                     ambiguous_band: tuple[float, float] = (0.3, 0.7), n_boot: int = 1000, seed: int = 0,
                     progress: Callable[[list[Any], str], Iterable[Any]] | None = None,
                     ) -> dict[str, Any]:
     """The whole held-out evaluation as data: ``metrics`` (reproducible) and ``timing`` (varies by run)."""
-    trained_ids, trained_sites = trained_pages(cv_predictions)
+    trained_ids, trained_sites = trained_pages(training_pages)
     pages, counts = unseen_pages(silver_dir, corpora, trained_ids, trained_sites)
     if not pages:
         raise ValueError(f"no unseen pages: {silver_dir} holds no page table of {', '.join(corpora)} beyond "
