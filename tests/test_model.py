@@ -33,6 +33,7 @@ def test_training_writes_model_and_card(trained):
     assert saved["training_rows"] == {"gold": 105}
     assert set(saved["cv"]["scores"]) == {"all", "gold"}
     assert saved["libraries"]["scikit-learn"].startswith("1.")
+    assert saved["training_seconds"] > 0 and saved["peak_memory_mb"] > 50  # Python + spaCy + scikit-learn
     assert all(len(h) == 64 for h in saved["data"].values())
 
 

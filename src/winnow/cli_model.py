@@ -65,7 +65,7 @@ def train_command(
     with err.status("featurising, cross-validating by site, fitting ..." if cv else "featurising, fitting ..."):
         card = train(config, processed_dir, annotations_dir, model, cv=cv, seed=seed)
     if not cv:
-        err.print(f"wrote {model} (model {card['version']}, no cross-validation) in {card['training_seconds']} s")
+        err.print(f"wrote {model} (model {card['version']}, no cross-validation) in {_cost(card)}")
         return
     table = Table(title=f"model {card['version']} — CV by site (threshold {card['threshold']})")
     for column in ("corpus", "pages", "sites", "sentences", "precision", "recall", "f1"):
@@ -73,7 +73,12 @@ def train_command(
     for corpus, s in card["cv"]["scores"].items():
         table.add_row(corpus, *(str(s[k]) for k in ("pages", "sites", "sentences", "precision", "recall", "f1")))
     err.print(table)
-    err.print(f"wrote {model} in {card['training_seconds']} s")
+    err.print(f"wrote {model} in {_cost(card)}")
+
+
+def _cost(card: dict) -> str:
+    peak = card.get("peak_memory_mb")
+    return f"{card['training_seconds']} s" + ("" if peak is None else f", peak memory {peak / 1024:.2f} GiB")
 
 
 def learning_curve_command(

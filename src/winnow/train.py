@@ -22,6 +22,7 @@ from sklearn.model_selection import GroupKFold
 
 from winnow.annotations import gold_labels, load_annotations
 from winnow.jsonio import atomic_open, read_jsonl, write_text_atomic
+from winnow.memory import peak_memory_mb
 from winnow.model import FeatureSet, SentenceClassifier, featurize, save_model
 from winnow.site_features import UNKNOWN_SITE_SUFFIX
 
@@ -217,6 +218,7 @@ def train(config_path: Path, processed_dir: Path, annotations_dir: Path, model_p
         "content_share": round(float(data.y.mean()), 6), "libraries": library_versions(),
         "cv": {"splitter": "GroupKFold by site", "folds": int(config.get("cv_folds", 5)), "scores": cv_scores},
         "training_seconds": round(time.perf_counter() - started, 1),
+        "peak_memory_mb": peak_memory_mb(),  # of the whole process (featurising, CV folds in threads, final fit)
     }
     write_text_atomic(model_path.with_name("model-card.json"), _dumps(card))
     return card
