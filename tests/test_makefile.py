@@ -26,9 +26,14 @@ def project(tmp_path):
     return tmp_path
 
 
+# The copy shares the repository's .venv: make must never reinstall into it from the copy (the editable install
+# would then point at a temporary directory), whatever the copied files' times say.
+KEEP_VENV = ("-o", ".venv/.installed")
+
+
 def make(project, *args):
     env = {k: v for k, v in os.environ.items() if not k.startswith("MAKE")}
-    return subprocess.run(["make", "--no-print-directory", *args, "CORPORA=/nonexistent"], cwd=project,
+    return subprocess.run(["make", "--no-print-directory", *KEEP_VENV, *args, "CORPORA=/nonexistent"], cwd=project,
                           capture_output=True, text=True, env=env)
 
 
@@ -47,6 +52,14 @@ def test_second_make_data_does_no_work_and_a_changed_input_rebuilds(project):
     time.sleep(1.1)
     (project / "data/raw/articles.jsonl").touch()
     assert make(project, "-q", "data").returncode == 1
+
+
+def test_the_copies_never_reinstall_into_the_shared_venv(project):
+    """An edited pyproject.toml makes `make data` reinstall first; in these copies it must not (see KEEP_VENV)."""
+    os.utime(project / "pyproject.toml")  # newer than .venv/.installed
+    plan = make(project, "-n", "data")
+    assert plan.returncode == 0, plan.stderr
+    assert "winnow segment" in plan.stdout and "pip install" not in plan.stdout
 
 
 def test_checksum_mismatch_fails_make_data(project):
@@ -68,8 +81,8 @@ def test_compare_trains_seeded_runs_of_both_configs_then_compares_them(project):
     env = {k: v for k, v in os.environ.items() if not k.startswith("MAKE")}
 
     def run(*args):
-        return subprocess.run(["make", "--no-print-directory", *args], cwd=project, capture_output=True, text=True,
-                              env=env)
+        return subprocess.run(["make", "--no-print-directory", *KEEP_VENV, *args], cwd=project, capture_output=True,
+                              text=True, env=env)
 
     missing = run("compare", f"CORPORA={corpora}")
     assert missing.returncode != 0 and "needs CANDIDATE=" in missing.stderr
