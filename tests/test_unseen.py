@@ -18,6 +18,8 @@ from winnow.model import load_model
 from winnow.unseen import (
     clean_pages,
     evaluate_unseen,
+    gold_share,
+    gold_share_groups,
     score_systems,
     sentence_counts,
     trained_pages,
@@ -109,6 +111,19 @@ def test_the_difference_from_trafilatura_is_paired() -> None:
     assert scores["readability"]["pages"] == 1 and scores["readability"]["f1_minus_reference"]["value"] == 0.0
 
 
+def test_pages_are_grouped_by_how_much_of_the_page_is_article() -> None:
+    menu = "Home News Sport Weather Contact " * 20  # 100 words
+    pages = [{"corpus": "c", "text": menu + BODY, "gold_text": BODY},                   # 34 of 134 words: 25%
+             {"corpus": "c", "text": menu * 3 + BODY, "gold_text": BODY},               # 34 of 334: 10.2%
+             {"corpus": "c", "text": menu * 4 + BODY, "gold_text": BODY},               # 34 of 434: 7.8%
+             {"corpus": "d", "text": BODY, "gold_text": BODY},
+             {"corpus": "d", "text": "", "gold_text": BODY}]                            # no words: not divided by 0
+    assert [round(gold_share(page), 3) for page in pages] == [0.254, 0.102, 0.078, 1.0, 34.0]
+    groups = gold_share_groups(pages)
+    assert {key: mask.nonzero()[0].tolist() for key, mask in groups.items()} == {
+        "c, gold < 10% of the page": [2], "c, gold 10–25%": [1], "c, gold ≥ 25%": [0], "d, gold ≥ 25%": [3, 4]}
+
+
 def test_sentence_counts_use_only_labelled_sentences() -> None:
     outputs = [{"sentences": {"a:1": True, "a:2": False, "a:3": True}}, {"sentences": {"b:1": False}}]
     labels = {"a:1": 1, "a:2": 1, "b:1": 0, "c:9": 1}  # a:3 ambiguous (no label), c:9 not segmented alike
@@ -139,8 +154,13 @@ def test_eval_unseen_cli_end_to_end(seed_model, inputs: dict[str, Path], tmp_pat
     assert set(shingle) == {"democorp", "democorp (article)", "democorp (forum)"}
     assert shingle["democorp"]["trafilatura"]["pages"] == 2 and shingle["democorp"]["winnow"]["pages"] == 2
     assert shingle["democorp (article)"]["winnow --by-site"]["pages"] == 1
+    assert set(result["shingle_by_gold_share"]) == {"democorp, gold ≥ 25%"}
+    by_share = result["shingle_by_gold_share"]["democorp, gold ≥ 25%"]
+    assert set(by_share) == {"winnow", "trafilatura"}
+    assert by_share["winnow"] == shingle["democorp"]["winnow"]  # every page is in that bin
     report = (tmp_path / "a" / "unseen.md").read_text(encoding="utf-8")
     assert "| democorp | winnow |" in report and "trafilatura †" in report and "unseen.png" in report
+    assert "## By the article's share of the page" in report and "| democorp, gold ≥ 25% | 2 |" in report
 
     missing = CliRunner().invoke(app, [*args[:-2], "--silver-dir", str(tmp_path / "nothing"), "--n-boot", "20",
                                        "--out-dir", str(tmp_path / "c")])

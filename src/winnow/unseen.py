@@ -30,6 +30,7 @@ from winnow.metrics import (
     prf_from_counts,
     shingle_prf_from_scores,
     shingle_score_rows,
+    shingle_tokens,
 )
 from winnow.model import WinnowModel
 from winnow.site_features import UNKNOWN_SITE_SUFFIX
@@ -38,6 +39,7 @@ WINNOW = "winnow"
 WINNOW_BY_SITE = "winnow --by-site"
 REFERENCE_SYSTEM = "trafilatura"
 HTML_SYSTEMS = ("trafilatura", "readability")
+SHARE_SYSTEMS = (WINNOW, REFERENCE_SYSTEM)  # compared by the article's share of the page
 
 
 def trained_pages(training_pages: Path) -> tuple[set[str], set[str]]:
@@ -179,6 +181,31 @@ def page_groups(pages: Sequence[Mapping[str, Any]]) -> dict[str, np.ndarray]:
     return masks
 
 
+# Bins of the gold text's share of the page dump's words (upper ends): winnow's weak pages are those where the
+# article is a small part of the page (a short post among archive lists, sidebars and comments).
+GOLD_SHARE_BINS = ((0.10, "gold < 10% of the page"), (0.25, "gold 10–25%"), (float("inf"), "gold ≥ 25%"))
+
+
+def gold_share(page: Mapping[str, Any]) -> float:
+    """The gold text's words (``\\w+`` tokens, as the shingle metric counts them) over the page dump's."""
+    return len(shingle_tokens(page["gold_text"])) / max(1, len(shingle_tokens(page["text"])))
+
+
+def gold_share_groups(pages: Sequence[Mapping[str, Any]]) -> dict[str, np.ndarray]:
+    """Row masks of ``<corpus>, <bin>`` for every corpus and bin of :data:`GOLD_SHARE_BINS` that has pages."""
+    shares = np.array([gold_share(page) for page in pages])
+    corpora = np.array([page["corpus"] for page in pages])
+    masks = {}
+    for corpus in sorted(set(corpora.tolist())):
+        lower = 0.0
+        for upper, label in GOLD_SHARE_BINS:
+            mask = (corpora == corpus) & (shares >= lower) & (shares < upper)
+            if mask.any():
+                masks[f"{corpus}, {label}"] = mask
+            lower = upper
+    return masks
+
+
 def page_shingle_rows(texts: Sequence[str | None], pages: Sequence[Mapping[str, Any]]) -> np.ndarray:
     """``[precision, recall]`` rows of each page's text against its gold (NaN where a system did not run)."""
     return shingle_score_rows([page_shingle_scores(text, page["gold_text"]) if text is not None else
@@ -186,13 +213,15 @@ def page_shingle_rows(texts: Sequence[str | None], pages: Sequence[Mapping[str, 
 
 
 def score_systems(pages: Sequence[Mapping[str, Any]], texts: Mapping[str, Sequence[str | None]],
-                  n_boot: int, seed: int) -> dict[str, dict[str, Any]]:
-    """``{group: {system: shingle summary}}`` (groups of :func:`page_groups`): every system on the pages it ran
-    on (HTML extractors only where a page has HTML; the difference from trafilatura on the pages both ran on)."""
+                  n_boot: int, seed: int, groups: Mapping[str, np.ndarray] | None = None,
+                  ) -> dict[str, dict[str, Any]]:
+    """``{group: {system: shingle summary}}`` (``groups``, by default those of :func:`page_groups`): every system
+    on the pages it ran on (HTML extractors only where a page has HTML; the difference from trafilatura on the
+    pages both ran on)."""
     scores = {name: page_shingle_rows(outputs, pages) for name, outputs in texts.items()}
     ran = {name: np.array([text is not None for text in outputs]) for name, outputs in texts.items()}
     out: dict[str, dict[str, Any]] = {}
-    for group, members in page_groups(pages).items():
+    for group, members in (page_groups(pages) if groups is None else groups).items():
         out[group] = {}
         for name in sorted(texts):
             rows = members & ran[name]
@@ -264,6 +293,8 @@ def evaluate_unseen(model: WinnowModel, silver_dir: Path, corpora: Sequence[str]
         "model": model.version, "threshold": model.threshold, "n_boot": n_boot, "seed": seed,
         "reference_system": REFERENCE_SYSTEM, "pages": counts, "pages_with_html": with_html,
         "shingle": score_systems(pages, texts, n_boot, seed), "sentence": sentences,
+        "shingle_by_gold_share": score_systems(pages, {name: texts[name] for name in SHARE_SYSTEMS if name in texts},
+                                               n_boot, seed, gold_share_groups(pages)),
         "silver_sentences": len(labels), "silver_sentences_not_segmented_alike": unmatched,
     }
     return {"metrics": metrics, "timing": timing}
@@ -312,6 +343,7 @@ def unseen_markdown(metrics: Mapping[str, Any]) -> str:
             lines.append(f"| {group} | {name}{dagger} | {_interval({'value': v['precision']['value']})} | "
                          f"{_interval({'value': v['recall']['value']})} | {_interval(v['f1'])} | {diff} | "
                          f"{v['pages']} | {v['pages_without_output']} |")
+    lines += _gold_share_lines(metrics)
     lines += ["", "## Sentence level (silver labels, ambiguous alignments left out as in training)", "",
               "| group | system | precision | recall | F1 [95% CI] | sentences |", "|---|---|---:|---:|---|---:|"]
     for name, groups in metrics["sentence"].items():
@@ -319,6 +351,27 @@ def unseen_markdown(metrics: Mapping[str, Any]) -> str:
             lines.append(f"| {group} | {name} | {_interval({'value': v['precision']['value']})} | "
                          f"{_interval({'value': v['recall']['value']})} | {_interval(v['f1'])} | {v['sentences']} |")
     return "\n".join(lines) + "\n"
+
+
+def _gold_share_lines(metrics: Mapping[str, Any]) -> list[str]:
+    """The shingle F1 of winnow and trafilatura by how much of the page is article (``shingle_by_gold_share``)."""
+    by_share = metrics.get("shingle_by_gold_share") or {}
+    reference = metrics["reference_system"]
+    if not by_share:
+        return []
+    lines = ["", "## By the article's share of the page", "",
+             "The gold text's words over the page dump's: where the article is a small part of the page, a text-only "
+             "cleaner has the least to go on.", "",
+             f"| group | pages | winnow F1 [95% CI] | {reference} † F1 | winnow − {reference} [95% CI] |",
+             "|---|---:|---|---|---|"]
+    for group, systems in by_share.items():
+        own, other = systems.get(WINNOW), systems.get(reference)
+        if own is None:
+            continue
+        diff = _interval(own["f1_minus_reference"], signed=True) if "f1_minus_reference" in own else "–"
+        lines.append(f"| {group} | {own['pages']} | {_interval(own['f1'])} | "
+                     f"{_interval({'value': other['f1']['value']}) if other else '–'} | {diff} |")
+    return lines
 
 
 def plot_unseen(metrics: Mapping[str, Any], path: Path) -> None:
