@@ -207,10 +207,10 @@ def train(config_path: Path, processed_dir: Path, annotations_dir: Path, model_p
         cv_scores = scores_by_corpus(oof, threshold)
     else:
         classifier.fit_features(features, data.y, data.groups, data.table["weight"].to_numpy())
-        # an earlier run's out-of-fold table beside the model would describe another model
-        cv_predictions_path(model_path).unlink(missing_ok=True)
-    write_training_pages(data.table, model_path)
     version = save_model(classifier, model_path)
+    write_training_pages(data.table, model_path)
+    if not cv:  # an earlier run's out-of-fold table beside the model would describe another model
+        cv_predictions_path(model_path).unlink(missing_ok=True)
     card = {
         "model": str(model_path), "version": version, "threshold": threshold, "config": config,
         "config_sha256": sha256_of(config_path), "data": data.sources,
