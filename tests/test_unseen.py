@@ -20,8 +20,10 @@ from winnow.unseen import (
     evaluate_unseen,
     gold_share,
     gold_share_groups,
-    score_systems,
+    page_groups,
+    scored_systems,
     sentence_counts,
+    summarise_systems,
     trained_pages,
     unseen_pages,
     write_unseen,
@@ -101,8 +103,8 @@ def test_the_difference_from_trafilatura_is_paired() -> None:
     pages = [{"corpus": "c", "page_type": None, "gold_text": text} for text in (BODY, OTHER, BODY + " " + OTHER)]
     perfect = [p["gold_text"] for p in pages]
     half = [BODY, "", BODY]
-    scores = score_systems(pages, {"trafilatura": perfect, "winnow": half, "readability": [BODY, None, None]},
-                           n_boot=50, seed=0)["c"]
+    texts = {"trafilatura": perfect, "winnow": half, "readability": [BODY, None, None]}
+    scores = summarise_systems(scored_systems(pages, texts), page_groups(pages), n_boot=50, seed=0)["c"]
     assert scores["trafilatura"]["f1"]["value"] == 1.0 and "f1_minus_reference" not in scores["trafilatura"]
     winnow = scores["winnow"]
     assert winnow["pages_without_output"] == 1 and winnow["f1_minus_reference"]["value"] < 0

@@ -212,25 +212,33 @@ def page_shingle_rows(texts: Sequence[str | None], pages: Sequence[Mapping[str, 
                                {"precision": None, "recall": None} for text, page in zip(texts, pages, strict=True)])
 
 
-def score_systems(pages: Sequence[Mapping[str, Any]], texts: Mapping[str, Sequence[str | None]],
-                  n_boot: int, seed: int, groups: Mapping[str, np.ndarray] | None = None,
-                  ) -> dict[str, dict[str, Any]]:
-    """``{group: {system: shingle summary}}`` (``groups``, by default those of :func:`page_groups`): every system
-    on the pages it ran on (HTML extractors only where a page has HTML; the difference from trafilatura on the
-    pages both ran on)."""
-    scores = {name: page_shingle_rows(outputs, pages) for name, outputs in texts.items()}
-    ran = {name: np.array([text is not None for text in outputs]) for name, outputs in texts.items()}
+ScoredSystem = tuple[np.ndarray, np.ndarray]  # [precision, recall] rows per page, and whether the system ran
+
+
+def scored_systems(pages: Sequence[Mapping[str, Any]], texts: Mapping[str, Sequence[str | None]],
+                   ) -> dict[str, ScoredSystem]:
+    """Every system's shingle rows on every page (:func:`page_shingle_rows`) and the pages it ran on."""
+    return {name: (page_shingle_rows(outputs, pages), np.array([text is not None for text in outputs]))
+            for name, outputs in texts.items()}
+
+
+def summarise_systems(scored: Mapping[str, ScoredSystem], groups: Mapping[str, np.ndarray], n_boot: int,
+                      seed: int) -> dict[str, dict[str, Any]]:
+    """``{group: {system: shingle summary}}``: every system on the pages of each group it ran on (HTML
+    extractors only where a page has HTML; the difference from trafilatura on the pages both ran on)."""
     out: dict[str, dict[str, Any]] = {}
-    for group, members in (page_groups(pages) if groups is None else groups).items():
+    for group, members in groups.items():
         out[group] = {}
-        for name in sorted(texts):
-            rows = members & ran[name]
+        for name in sorted(scored):
+            scores, ran = scored[name]
+            rows = members & ran
             reference = None
-            if REFERENCE_SYSTEM in texts and name != REFERENCE_SYSTEM:
-                rows &= ran[REFERENCE_SYSTEM]
-                reference = scores[REFERENCE_SYSTEM][rows]
+            if REFERENCE_SYSTEM in scored and name != REFERENCE_SYSTEM:
+                reference_scores, reference_ran = scored[REFERENCE_SYSTEM]
+                rows &= reference_ran
+                reference = reference_scores[rows]
             if rows.any():
-                out[group][name] = shingle_summary(scores[name][rows], reference, n_boot, seed)
+                out[group][name] = shingle_summary(scores[rows], reference, n_boot, seed)
     return out
 
 
@@ -289,12 +297,13 @@ def evaluate_unseen(model: WinnowModel, silver_dir: Path, corpora: Sequence[str]
     for name, outputs in winnow_outputs.items():
         rows, unmatched[name] = sentence_counts(outputs, labels)
         sentences[name] = sentence_summary(rows, pages, n_boot, seed)
+    scored = scored_systems(pages, texts)  # shingles of every page, once for both tables
     metrics = {
         "model": model.version, "threshold": model.threshold, "n_boot": n_boot, "seed": seed,
         "reference_system": REFERENCE_SYSTEM, "pages": counts, "pages_with_html": with_html,
-        "shingle": score_systems(pages, texts, n_boot, seed), "sentence": sentences,
-        "shingle_by_gold_share": score_systems(pages, {name: texts[name] for name in SHARE_SYSTEMS if name in texts},
-                                               n_boot, seed, gold_share_groups(pages)),
+        "shingle": summarise_systems(scored, page_groups(pages), n_boot, seed), "sentence": sentences,
+        "shingle_by_gold_share": summarise_systems({name: scored[name] for name in SHARE_SYSTEMS if name in scored},
+                                                   gold_share_groups(pages), n_boot, seed),
         "silver_sentences": len(labels), "silver_sentences_not_segmented_alike": unmatched,
     }
     return {"metrics": metrics, "timing": timing}
