@@ -31,9 +31,9 @@ def project(tmp_path):
 KEEP_VENV = ("-o", ".venv/.installed")
 
 
-def make(project, *args):
+def make(project, *args, corpora="/nonexistent"):
     env = {k: v for k, v in os.environ.items() if not k.startswith("MAKE")}
-    return subprocess.run(["make", "--no-print-directory", *KEEP_VENV, *args, "CORPORA=/nonexistent"], cwd=project,
+    return subprocess.run(["make", "--no-print-directory", *KEEP_VENV, *args, f"CORPORA={corpora}"], cwd=project,
                           capture_output=True, text=True, env=env)
 
 
@@ -78,22 +78,17 @@ def test_compare_trains_seeded_runs_of_both_configs_then_compares_them(project):
     (project / "train").mkdir()
     shutil.copy(REPO / "train" / "config.toml", project / "train" / "config.toml")
     (project / "mine.toml").write_text("seed = 0\n", encoding="utf-8")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("MAKE")}
 
-    def run(*args):
-        return subprocess.run(["make", "--no-print-directory", *KEEP_VENV, *args], cwd=project, capture_output=True,
-                              text=True, env=env)
-
-    missing = run("compare", f"CORPORA={corpora}")
+    missing = make(project, "compare", corpora=corpora)
     assert missing.returncode != 0 and "needs CANDIDATE=" in missing.stderr
-    plan = run("-n", "compare", "CANDIDATE=mine.toml", 'SEEDS=0 1', f"CORPORA={corpora}")
+    plan = make(project, "-n", "compare", "CANDIDATE=mine.toml", "SEEDS=0 1", corpora=corpora)
     assert plan.returncode == 0, plan.stderr
     lines = plan.stdout.splitlines()
     train = ".venv/bin/winnow train --config"
     for seed in ("0", "1"):  # the comparison needs no cross-validation
         assert f"{train} train/config.toml --seed {seed} --model runs/base-s{seed}/model.skops --no-cv" in lines
         assert f"{train} mine.toml --seed {seed} --model runs/mine-s{seed}/model.skops --no-cv" in lines
-    with_cv = run("-n", "compare", "CANDIDATE=mine.toml", "SEEDS=0", "COMPARE_TRAIN_FLAGS=", f"CORPORA={corpora}")
+    with_cv = make(project, "-n", "compare", "CANDIDATE=mine.toml", "SEEDS=0", "COMPARE_TRAIN_FLAGS=", corpora=corpora)
     assert f"{train} mine.toml --seed 0 --model runs/mine-s0/model.skops " in with_cv.stdout.splitlines()
     assert (".venv/bin/winnow compare-models --baseline runs/base-s0/model.skops --baseline runs/base-s1/model.skops "
             "--candidate runs/mine-s0/model.skops --candidate runs/mine-s1/model.skops --output runs/mine.md") in lines
