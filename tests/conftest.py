@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gzip
+import json
 import os
 import subprocess
 import sys
@@ -67,3 +69,20 @@ def seed_model(seed_processed, tmp_path_factory) -> tuple[Path, dict]:
     config = work / "config.toml"
     config.write_text(FAST_CONFIG, encoding="utf-8")
     return work, train(config, seed_processed, REPO / "annotations", work / "model.skops")
+
+
+@pytest.fixture(scope="session")
+def toy_silver(tmp_path_factory) -> Path:
+    """Silver tables (`winnow import-corpus`) of the invented corpus "toy" of tests/test_corpus.py, whose
+    pages are toy/p1, toy/p2, toy/p3 and toy/p5."""
+    from tests.test_corpus import make_pages
+    from winnow.corpus import import_corpus, write_corpus
+
+    folder = tmp_path_factory.mktemp("corpora") / "toy"
+    folder.mkdir()
+    with gzip.open(folder / "pages.jsonl.gz", "wt", encoding="utf-8") as handle:
+        for page in make_pages():
+            handle.write(json.dumps(page) + "\n")
+    out = tmp_path_factory.mktemp("silver")
+    write_corpus(import_corpus(folder, workers=1), out)
+    return out

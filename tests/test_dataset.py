@@ -282,6 +282,17 @@ def test_invalid_or_stale_annotation_is_refused(project: dict, change: dict, rea
         build(project)
 
 
+def test_labels_of_corpus_pages_are_accepted_and_never_published(project: dict) -> None:
+    first = next(s for s in project["sentences"] if s["article_id"] == "a1")
+    reference = {**annotation(first, "ann9", "boilerplate", "promo"), "sentence_id": "toy/p1:fb6a1aad2135",
+                 "article_id": "toy/p1"}  # a sentence of a benchmark-corpus page (winnow.corpus_refs)
+    write_jsonl_atomic(project["annotations"] / "corpus-pages.jsonl", [reference])
+    folder = build(project)
+    sentences = load(folder, "sentences")
+    assert not {sid for split in sentences.values() for sid in split["sentence_id"] if sid.startswith("toy/")}
+    assert not [p for p in folder.rglob("*") if p.is_file() and b"toy/p1" in p.read_bytes()]
+
+
 @pytest.mark.parametrize("n_sites, expected", [
     (1, {"train"}), (2, {"train", "test"}), (3, {"train", "validation", "test"}),
     (40, {"train", "validation", "test"}),

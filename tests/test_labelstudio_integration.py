@@ -149,9 +149,9 @@ def _push(url: str, key: str, data: dict[str, Path], project: str, *extra: str) 
                     str(data["sentences"]), "--articles", str(data["articles"]), *extra], url, key)
 
 
-def _pull(url: str, key: str, data: dict[str, Path], project: str, root: Path) -> Any:
+def _pull(url: str, key: str, data: dict[str, Path], project: str, root: Path, *extra: str) -> Any:
     return _winnow(["ls", "pull", "--project", project, "--annotations-dir", str(root), "--sentences",
-                    str(data["sentences"])], url, key)
+                    str(data["sentences"]), *extra], url, key)
 
 
 def _tree(root: Path) -> dict[str, bytes]:
@@ -300,3 +300,47 @@ def test_a_new_model_version_adds_predictions_not_tasks(ls_url, tokens, seed_dat
                for t in tasks.values())
     (project,) = [p for p in client.projects.list() if p.title == "retrained"]
     assert client.projects.get(project.id).model_version == new_version  # what annotators are shown
+
+
+def test_corpus_pages_are_annotated_by_reference(ls_url, tokens, seed_data, toy_silver, annotations, tmp_path):
+    """Pages of a benchmark corpus go to Label Studio with their text; their labels come back by id only."""
+    from winnow.corpus_refs import NO_HEADLINE_TARGET, KnownSentences, load_page_sentences
+    from winnow.train import load_training_data
+
+    pages = ["toy/p1", "toy/p3"]
+    sentences = load_page_sentences(toy_silver, pages)
+    pushed = _push(ls_url, tokens["legacy"], seed_data, "corpus-pages", *(f"--corpus-page={p}" for p in pages),
+                   "--silver-dir", str(toy_silver))
+    assert pushed.exit_code == 0 and f"imported {len(sentences)} new task(s)" in pushed.output, pushed.output
+    admin = LabelStudio(base_url=ls_url, api_key=tokens["legacy"])
+    tasks = _tasks(admin, "corpus-pages")
+    assert {sid: t.data["text"] for sid, t in tasks.items()} == {s["sentence_id"]: s["text"] for s in sentences}
+    assert {t.data["stance_target"] for t in tasks.values()} == {NO_HEADLINE_TARGET}
+    assert all(len(t.predictions) == 1 for t in tasks.values())
+
+    quote, copyright_line = "toy/p3:1791f12fd634", "toy/p1:fb6a1aad2135"  # silver: both boilerplate
+    _annotate(admin, tasks[quote], {"label": "content", "stance": "neutral"}, lead_time=3.0)
+    _annotate(admin, tasks[copyright_line], {"label": "boilerplate", "kind": "metadata"}, lead_time=2.0)
+
+    before = _tree(annotations)
+    unresolvable = _pull(ls_url, tokens["legacy"], seed_data, "corpus-pages", annotations,
+                         "--silver-dir", str(tmp_path / "no-silver"))
+    assert unresolvable.exit_code == 1 and "toy.parquet not found" in unresolvable.output, unresolvable.output
+    assert "nothing was written" in unresolvable.output and _tree(annotations) == before
+
+    pulled = _pull(ls_url, tokens["legacy"], seed_data, "corpus-pages", annotations, "--silver-dir", str(toy_silver))
+    assert pulled.exit_code == 0 and "added 2 record(s)" in pulled.output, pulled.output
+    stored = (annotations / "labelstudio.jsonl").read_text(encoding="utf-8")
+    records = read_jsonl(annotations / "labelstudio.jsonl")
+    assert {(r["sentence_id"], r["article_id"], r["label"]) for r in records} == {
+        (quote, "toy/p3", "content"), (copyright_line, "toy/p1", "boilerplate")}
+    assert not any(s["text"] in stored for s in sentences if len(s["text"]) > 12)  # ids and labels, no text
+    processed = {s["sentence_id"] for s in read_jsonl(seed_data["sentences"])}
+    assert validate_annotations(annotations, KnownSentences(processed, toy_silver, strict=True)) == []
+
+    config = {"data": {"silver_dir": str(toy_silver), "corpora": ["toy"], "gold_weight": 5.0,
+                       "max_pages_per_corpus": 1}}
+    data = load_training_data(config, seed_data["sentences"].parent, annotations)
+    table = data.table.set_index("sentence_id")
+    assert table.loc[quote, "label"] == 1 and table.loc[copyright_line, "label"] == 0
+    assert table.loc[quote, "weight"] == 5.0 and data.corpus_hand_labels == 2

@@ -8,12 +8,13 @@ with a later ``created_at``; conflicting labels from different annotators stay s
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Container, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from winnow.corpus_refs import corpus_of
 from winnow.jsonio import JsonlError, iter_jsonl
 
 LABELS = ("content", "boilerplate")
@@ -53,8 +54,11 @@ def load_annotations(root: str | Path) -> list[dict[str, Any]]:
     return [record for _, _, record in iter_annotations(root)]
 
 
-def record_problems(record: dict[str, Any], sentence_ids: set[str] | None) -> list[str]:
-    """Reasons why one annotation record is invalid (empty if it is valid)."""
+def record_problems(record: dict[str, Any], sentence_ids: Container[str] | None) -> list[str]:
+    """Reasons why one annotation record is invalid (empty if it is valid).
+
+    ``sentence_ids``: the sentences a record may name (a set, or :class:`winnow.corpus_refs.KnownSentences`,
+    which also knows corpus pages); None skips that check."""
     reasons = [f"missing field '{name}'" for name in REQUIRED_FIELDS if name not in record]
     unknown = sorted(set(record) - set(REQUIRED_FIELDS) - set(OPTIONAL_FIELDS))
     reasons += [f"unknown field '{name}'" for name in unknown]
@@ -62,7 +66,8 @@ def record_problems(record: dict[str, Any], sentence_ids: set[str] | None) -> li
         return reasons
     label, kind, stance = record["label"], record["kind"], record["stance"]
     if sentence_ids is not None and record["sentence_id"] not in sentence_ids:
-        reasons.append(f"sentence_id '{record['sentence_id']}' does not exist in the segmented data")
+        where = "the silver table of its corpus" if corpus_of(str(record["sentence_id"])) else "the segmented data"
+        reasons.append(f"sentence_id '{record['sentence_id']}' does not exist in {where}")
     if not str(record["sentence_id"]).startswith(f"{record['article_id']}:"):
         reasons.append(f"sentence_id '{record['sentence_id']}' does not belong to article '{record['article_id']}'")
     if label not in LABELS:
@@ -88,7 +93,7 @@ def record_problems(record: dict[str, Any], sentence_ids: set[str] | None) -> li
     return reasons
 
 
-def validate_annotations(root: str | Path, sentence_ids: set[str] | None) -> list[Problem]:
+def validate_annotations(root: str | Path, sentence_ids: Container[str] | None) -> list[Problem]:
     """Check every annotation file; duplicates of (sentence, annotator, created_at) are errors too."""
     problems: list[Problem] = []
     seen: dict[tuple[str, str, str], str] = {}

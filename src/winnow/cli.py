@@ -69,19 +69,33 @@ def segment(
 def validate(
     annotations_dir: Path = typer.Option(Path("annotations"), help="Root of the annotation JSONL files."),
     sentences: Path = typer.Option(Path("data/processed/sentences.jsonl"), help="Segmented sentences."),
+    silver_dir: Path = typer.Option(
+        Path("data/interim/silver"), help="Silver tables (`make silver`): where sentences of corpus pages are "
+        "looked up. Records about a corpus whose table is absent are checked for everything but their id."),
 ) -> None:
-    """Check every annotation: known sentence, labels from the guidelines, kind/stance where required."""
+    """Check every annotation: known sentence, labels from the guidelines, kind/stance where required.
+
+    A record may name a sentence of data/processed or of a benchmark-corpus page (`<corpus>/<page>:<sha1-12>`,
+    see annotations/README.md); the latter are looked up in the silver tables."""
     from winnow.annotations import annotation_files, validate_annotations
+    from winnow.corpus_refs import CorpusRefError, KnownSentences
     from winnow.jsonio import read_jsonl
 
     if not sentences.exists():
         raise fail(f"{sentences} not found; run `make data` (or `winnow segment`) first")
-    sentence_ids = {record["sentence_id"] for record in read_jsonl(sentences)}
-    problems = validate_annotations(annotations_dir, sentence_ids)
+    known = KnownSentences((record["sentence_id"] for record in read_jsonl(sentences)), silver_dir)
+    try:
+        problems = validate_annotations(annotations_dir, known)
+    except CorpusRefError as error:
+        raise fail(str(error)) from None
     for problem in problems:
-        err.print(str(problem), highlight=False, markup=False)
+        err.print(str(problem), highlight=False, markup=False, soft_wrap=True)
     if problems:
         raise fail(f"{len(problems)} annotation problem(s)")
+    for corpus, count in sorted(known.unchecked.items()):
+        err.print(f"note: {count} record(s) name sentences of {corpus} pages; {silver_dir / corpus}.parquet is "
+                  "absent, so their ids were not checked (`make silver` builds it)", highlight=False, markup=False,
+                  soft_wrap=True)
     err.print(f"annotations OK ({len(annotation_files(annotations_dir))} files)")
 
 

@@ -22,6 +22,8 @@ ENV_FILE = typer.Option(
     Path(".env"), "--env-file", help="Read the connection from this file if not in the environment.")
 SENTENCES = typer.Option(
     Path("data/processed/sentences.jsonl"), "--sentences", help="Segmented sentences (`make data`).")
+SILVER_DIR = typer.Option(
+    Path("data/interim/silver"), "--silver-dir", help="Silver tables (`make silver`): sentences of corpus pages.")
 
 
 def _error(message: str) -> typer.Exit:
@@ -62,6 +64,9 @@ def _predictor(model: Path, use_model: bool) -> Any:
 def push_command(
     project: str = PROJECT,
     article: list[str] = typer.Option([], "--article", "-a", help="Send only this article (repeatable)."),
+    corpus_page: list[str] = typer.Option(
+        [], "--corpus-page", "-p", help="Send this benchmark-corpus page, e.g. dragnet/R630 (repeatable; read "
+        "from --silver-dir). Its labels are stored by sentence id only, never with the corpus's text."),
     strategy: str = typer.Option(
         "document", "--strategy",
         help="document: article by article in reading order. uncertain: the sentences the model is least "
@@ -79,9 +84,14 @@ def push_command(
     articles: Path = typer.Option(
         Path("data/processed/articles.jsonl"), "--articles", help="Headlines and stance targets."),
     config: Path = typer.Option(Path("annotations/labelstudio/config.xml"), "--config", help="Labeling config."),
+    silver_dir: Path = SILVER_DIR,
     env_file: Path = ENV_FILE,
 ) -> None:
     """Create or update the project and import sentences as tasks, each pre-annotated by the model.
+
+    What is sent: every article of --sentences, or only those named by --article and --corpus-page. A corpus
+    page's task shows the page's headline as its stance target; its text goes to the Label Studio server
+    only, and `winnow ls pull` stores its labels by sentence id (annotations/README.md).
 
     Idempotent: sentences already in the project are not imported again (they only get a prediction if
     they have none from this model version), so running it twice creates no duplicate tasks. --limit is
@@ -103,12 +113,17 @@ def push_command(
         settings = load_settings(env_file)
     except LabelStudioError as error:
         raise _error(str(error)) from None
-    records = _read_jsonl(sentences, "sentences")
-    metadata = {str(a.get("article_id")): a for a in _read_jsonl(articles, "articles")}
+    records: list[dict[str, Any]] = []
+    metadata: dict[str, Any] = {}
+    if article or not corpus_page:
+        records = _read_jsonl(sentences, "sentences")
+        metadata = {str(a.get("article_id")): a for a in _read_jsonl(articles, "articles")}
+    if corpus_page:
+        records, metadata = _with_corpus_pages(records, metadata, corpus_page, silver_dir)
     exclude = _annotated_sentences(annotations_dir) if skip_annotated else set()
     predictor = _predictor(model, use_model)
     try:
-        tasks = plan_push(records, metadata, predictor, article_ids=article, exclude=exclude,
+        tasks = plan_push(records, metadata, predictor, article_ids=[*article, *corpus_page], exclude=exclude,
                           strategy=strategy, limit=limit, context=context)
     except ValueError as error:
         raise _error(str(error)) from None
@@ -127,6 +142,17 @@ def push_command(
     )
 
 
+def _with_corpus_pages(records: list[dict[str, Any]], metadata: dict[str, Any], pages: list[str],
+                       silver_dir: Path) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """``records`` and ``metadata`` with the sentences and headlines of the corpus ``pages`` added."""
+    from winnow.corpus_refs import CorpusRefError, load_page_sentences, page_metadata
+
+    try:
+        return records + load_page_sentences(silver_dir, pages), {**metadata, **page_metadata(silver_dir, pages)}
+    except CorpusRefError as error:
+        raise _error(str(error)) from None
+
+
 def _annotated_sentences(root: Path) -> set[str]:
     from winnow.annotations import load_annotations
     from winnow.jsonio import JsonlError
@@ -142,6 +168,7 @@ def pull_command(
     annotations_dir: Path = typer.Option(Path("annotations"), "--annotations-dir", help="Gold annotations root."),
     out: Path | None = typer.Option(None, "--out", help="Records file (default: ANNOTATIONS_DIR/labelstudio.jsonl)."),
     sentences: Path = SENTENCES,
+    silver_dir: Path = SILVER_DIR,
     export_file: Path | None = typer.Option(
         None, "--export-file", help="Convert this Label Studio JSON export instead of asking the server."),
     env_file: Path = ENV_FILE,
@@ -152,10 +179,12 @@ def pull_command(
     note, the prediction it started from, ls_task_id, ls_annotation_id). Existing lines are never changed
     or deleted; a re-pull adds nothing; an annotation edited in Label Studio since the last pull adds a new
     record dated with its updated_at. Different annotators' labels stay side by side. Any problem (malformed
-    export, unknown label, unknown sentence id, server down, bad token) writes nothing and exits 1.
+    export, unknown label, unknown sentence id, server down, bad token) writes nothing and exits 1. Sentences of
+    corpus pages (`ls push --corpus-page`) are checked against --silver-dir, and their records hold no text.
     """
     import json
 
+    from winnow.corpus_refs import CorpusRefError, KnownSentences
     from winnow.jsonio import JsonlError
     from winnow.labelstudio.connection import LabelStudioError, load_settings
     from winnow.labelstudio.convert import ExportError
@@ -163,7 +192,8 @@ def pull_command(
 
     _quiet_http()
     out = out or annotations_dir / "labelstudio.jsonl"
-    sentence_ids = {str(r["sentence_id"]) for r in _read_jsonl(sentences, "sentences")}
+    sentence_ids = KnownSentences((str(r["sentence_id"]) for r in _read_jsonl(sentences, "sentences")), silver_dir,
+                                  strict=True)
     users: dict[int, str] = {}
     settings = None
     try:
@@ -173,7 +203,7 @@ def pull_command(
             settings = load_settings(env_file)
             export, users = fetch_export(settings, project)
         result = merge_export(export, out, annotations_dir, sentence_ids, users)
-    except (LabelStudioError, ExportError, JsonlError) as error:
+    except (LabelStudioError, ExportError, JsonlError, CorpusRefError) as error:
         message = settings.scrub(str(error)) if settings else str(error)
         raise _error(f"{message}\nnothing was written") from None
     except (OSError, ValueError) as error:

@@ -64,6 +64,7 @@ def train_command(
         raise _error(f"{processed_dir}/sentences.jsonl not found; run `make data` first")
     with err.status("featurising, cross-validating by site, fitting ..." if cv else "featurising, fitting ..."):
         card = train(config, processed_dir, annotations_dir, model, cv=cv, seed=seed)
+    _warn_unused_labels(card)
     if not cv:
         err.print(f"wrote {model} (model {card['version']}, no cross-validation) in {_cost(card)}")
         return
@@ -74,6 +75,13 @@ def train_command(
         table.add_row(corpus, *(str(s[k]) for k in ("pages", "sites", "sentences", "precision", "recall", "f1")))
     err.print(table)
     err.print(f"wrote {model} in {_cost(card)}")
+
+
+def _warn_unused_labels(card: dict) -> None:
+    for corpus in card.get("hand_labels_on_corpus_pages", {}).get("unused_corpora", []):
+        err.print(f"warning: annotations label sentences of {corpus} pages that training did not use: {corpus} is "
+                  "not in the config's [data] corpora, its silver table is missing (`make silver`), or the pages "
+                  "were re-imported differently (`winnow validate`)", highlight=False, markup=False, soft_wrap=True)
 
 
 def _cost(card: dict) -> str:

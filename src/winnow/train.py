@@ -9,7 +9,7 @@ import hashlib
 import platform
 import time
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -21,6 +21,7 @@ from sklearn.metrics import precision_recall_fscore_support
 from sklearn.model_selection import GroupKFold
 
 from winnow.annotations import gold_labels, load_annotations
+from winnow.corpus_refs import corpus_of
 from winnow.jsonio import atomic_open, read_jsonl, write_text_atomic
 from winnow.memory import peak_memory_mb
 from winnow.model import FeatureSet, SentenceClassifier, featurize, save_model
@@ -35,6 +36,10 @@ TABLE_COLUMNS = ["corpus", "site", "article_id", "sentence_id", "block", "index"
 class TrainingData:
     table: pd.DataFrame  # TABLE_COLUMNS; label 1 = content
     sources: dict[str, str]  # input file -> sha256
+    # corpora with hand labels on their pages that training could not use (corpus not configured, no silver
+    # table, or the sentence not in it): the CLI warns about them
+    unused_label_corpora: list[str] = field(default_factory=list)
+    corpus_hand_labels: int = 0  # sentences of corpus pages trained on with a person's label
 
     @property
     def y(self) -> np.ndarray:
@@ -60,10 +65,10 @@ def gold_content_labels(annotations_dir: Path) -> dict[str, int]:
     return {sentence_id: int(gold["label"] == "content") for sentence_id, gold in resolved.items()}
 
 
-def gold_table(processed_dir: Path, annotations_dir: Path, weight: float) -> pd.DataFrame:
+def gold_table(processed_dir: Path, labels: dict[str, int], weight: float) -> pd.DataFrame:
+    """The hand-labelled sentences of ``data/processed`` (``labels``: :func:`gold_content_labels`)."""
     sentences = read_jsonl(processed_dir / "sentences.jsonl")
     sites = {a["article_id"]: a.get("site") or a["article_id"] for a in read_jsonl(processed_dir / "articles.jsonl")}
-    labels = gold_content_labels(annotations_dir)
     rows = [
         {**s, "corpus": GOLD_CORPUS, "site": sites[s["article_id"]], "label": labels[s["sentence_id"]],
          "weight": weight}
@@ -72,18 +77,30 @@ def gold_table(processed_dir: Path, annotations_dir: Path, weight: float) -> pd.
     return pd.DataFrame.from_records(rows, columns=TABLE_COLUMNS)
 
 
-def silver_table(path: Path, data_config: dict[str, Any]) -> pd.DataFrame:
-    """Sentences of one imported corpus; optionally capped in pages and without ambiguous sentences."""
+def silver_table(path: Path, data_config: dict[str, Any], human: dict[str, int] | None = None) -> pd.DataFrame:
+    """Sentences of one imported corpus; optionally capped in pages and without ambiguous sentences.
+
+    ``human``: labels people gave sentences of corpus pages (annotation records naming them by id, see
+    :mod:`winnow.corpus_refs`). They replace the silver label and weigh ``gold_weight``; their pages are
+    trained on even beyond the page cap, and their sentences are never left out as ambiguous.
+    """
+    human = human or {}
     table = pd.read_parquet(path)
     table = table.sort_values(["article_id", "index"], kind="stable").reset_index(drop=True)
+    is_human = table["sentence_id"].isin(human.keys()).to_numpy()
     cap = int(data_config.get("max_pages_per_corpus", 0))
     if cap:
-        keep = sorted(table["article_id"].unique())[:cap]
-        table = table[table["article_id"].isin(keep)]
+        keep = set(sorted(table["article_id"].unique())[:cap]) | set(table.loc[is_human, "article_id"])
+        in_pages = table["article_id"].isin(keep).to_numpy()
+        table, is_human = table[in_pages], is_human[in_pages]
     if data_config.get("drop_ambiguous", True):
         low, high = data_config.get("ambiguous_band", [0.3, 0.7])
-        table = table[~table["align_score"].between(low, high, inclusive="neither")]
-    table = table.assign(label=(table["label"] == "content").astype(int), weight=1.0)
+        clear = ~table["align_score"].between(low, high, inclusive="neither").to_numpy() | is_human
+        table, is_human = table[clear], is_human[clear]
+    silver_label = (table["label"] == "content").astype(int)
+    label = np.where(is_human, table["sentence_id"].map(human).fillna(-1).to_numpy(), silver_label)
+    weight = np.where(is_human, float(data_config.get("gold_weight", 1.0)), 1.0)
+    table = table.assign(label=label.astype(int), weight=weight)
     # A page without a known site could share a template with any other unknown-site page of its corpus:
     # group them all together so none of them is in training and test at once.
     table["site"] = table["site"].fillna(table["corpus"] + UNKNOWN_SITE_SUFFIX)
@@ -92,16 +109,21 @@ def silver_table(path: Path, data_config: dict[str, Any]) -> pd.DataFrame:
 
 def load_training_data(config: dict[str, Any], processed_dir: Path, annotations_dir: Path) -> TrainingData:
     data_config = config.get("data", {})
-    parts = [gold_table(processed_dir, annotations_dir, float(data_config.get("gold_weight", 1.0)))]
+    labels = gold_content_labels(annotations_dir)
+    parts = [gold_table(processed_dir, labels, float(data_config.get("gold_weight", 1.0)))]
     sources = {str(p): sha256_of(p) for p in [processed_dir / "sentences.jsonl", *_annotation_paths(annotations_dir)]}
     silver_dir = Path(data_config.get("silver_dir", "data/interim/silver"))
     for corpus in data_config.get("corpora", []):
         path = silver_dir / f"{corpus}.parquet"
         if path.exists():
-            parts.append(silver_table(path, data_config))
+            human = {sid: label for sid, label in labels.items() if corpus_of(sid) == corpus}
+            parts.append(silver_table(path, data_config, human))
             sources[str(path)] = sha256_of(path)
     table = pd.concat(parts, ignore_index=True)
-    return TrainingData(table, sources)
+    on_pages = {sid for sid in labels if corpus_of(sid)} - set(parts[0]["sentence_id"])
+    used = on_pages & set(table["sentence_id"]) if on_pages else set()
+    unused = sorted({str(corpus_of(sid)) for sid in on_pages - used})
+    return TrainingData(table, sources, unused, len(used))
 
 
 def _annotation_paths(root: Path) -> list[Path]:
@@ -216,6 +238,8 @@ def train(config_path: Path, processed_dir: Path, annotations_dir: Path, model_p
         "config_sha256": sha256_of(config_path), "data": data.sources,
         "training_rows": {c: int(n) for c, n in sorted(data.table["corpus"].value_counts().items())},
         "content_share": round(float(data.y.mean()), 6), "libraries": library_versions(),
+        "hand_labels_on_corpus_pages": {"sentences": data.corpus_hand_labels,
+                                        "unused_corpora": data.unused_label_corpora},
         "cv": {"splitter": "GroupKFold by site", "folds": int(config.get("cv_folds", 5)), "scores": cv_scores},
         "training_seconds": round(time.perf_counter() - started, 1),
         "peak_memory_mb": peak_memory_mb(),  # of the whole process (featurising, CV folds in threads, final fit)

@@ -9,7 +9,7 @@ annotation; failing that, the one named by ``parent_prediction``). Anything unex
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Container, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -154,7 +154,7 @@ def annotation_record(
 
 
 def convert_export(
-    export: Any, sentence_ids: set[str] | None = None, users: Mapping[int, str] | None = None
+    export: Any, sentence_ids: Container[str] | None = None, users: Mapping[int, str] | None = None
 ) -> list[Converted]:
     """Every non-cancelled annotation in ``export`` converted and checked with ``record_problems``.
 
@@ -183,7 +183,7 @@ def convert_export(
 
 
 def export_to_records(
-    export: Any, sentence_ids: set[str] | None = None, users: Mapping[int, str] | None = None
+    export: Any, sentence_ids: Container[str] | None = None, users: Mapping[int, str] | None = None
 ) -> list[dict[str, Any]]:
     """The records of :func:`convert_export`, ordered by Label Studio task and annotation id."""
     return [item.record for item in convert_export(export, sentence_ids, users)]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Container, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -69,7 +69,7 @@ def merge_export(
     export: Any,
     out: str | Path,
     annotations_dir: str | Path,
-    sentence_ids: set[str] | None,
+    sentence_ids: Container[str] | None,
     users: Mapping[int, str] | None = None,
 ) -> MergeResult:
     """Convert ``export`` (all-or-nothing) and append what is new to ``out``; raises before writing."""
