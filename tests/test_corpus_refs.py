@@ -17,6 +17,7 @@ from winnow.corpus_refs import (
     CorpusRefError,
     KnownSentences,
     corpus_of,
+    disputed_pages,
     load_page_sentences,
     page_metadata,
 )
@@ -164,3 +165,24 @@ def test_train_warns_about_hand_labels_it_could_not_use(toy_silver, tmp_path, se
     assert "annotations label sentences of toy pages that training did not use" in " ".join(result.output.split())
     card = json.loads((tmp_path / "model-card.json").read_text())
     assert card["hand_labels_on_corpus_pages"] == {"sentences": 0, "unused_corpora": ["toy"]}
+
+
+def test_disputed_pages_are_those_where_model_and_silver_disagree_most(tmp_path):
+    rows = []
+    for page, n, wrong in [("dragnet/a", 10, 2), ("dragnet/b", 10, 5), ("wcxb-dev/c", 4, 3), ("dragnet/d", 40, 8),
+                           ("gold-like/x", 3, 0)]:
+        for i in range(n):
+            label = i % 2
+            p = (1 - label if i < wrong else label) * 0.98 + 0.01  # confidently wrong, then confidently right
+            rows.append({"corpus": page.split("/")[0], "article_id": page, "label": label, "p_content": p})
+    rows += [{"corpus": "gold", "article_id": SEED_ID, "label": 1, "p_content": 0.0}] * 5  # not a corpus page
+    rows += [{"corpus": "dragnet", "article_id": "dragnet/e", "label": 1, "p_content": 0.3}] * 9  # unsure, not wrong
+    path = tmp_path / "cv-predictions.parquet"
+    pd.DataFrame(rows).to_parquet(path)
+    assert disputed_pages(path, 10) == ["wcxb-dev/c", "dragnet/b", "dragnet/d"]  # "dragnet/a": only 2 of them
+    assert disputed_pages(path, 2, corpora=["dragnet"]) == ["dragnet/b", "dragnet/d"]
+    assert disputed_pages(path, 10, min_disputed=1)[-1] == "dragnet/a"
+    with pytest.raises(CorpusRefError, match=r"no page of l3s-gn1 .* \(corpora there: dragnet, gold-like, wcxb-dev\)"):
+        disputed_pages(path, 1, corpora=["l3s-gn1"])
+    with pytest.raises(CorpusRefError, match="make train"):
+        disputed_pages(tmp_path / "missing.parquet", 1)

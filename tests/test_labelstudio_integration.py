@@ -344,3 +344,19 @@ def test_corpus_pages_are_annotated_by_reference(ls_url, tokens, seed_data, toy_
     table = data.table.set_index("sentence_id")
     assert table.loc[quote, "label"] == 1 and table.loc[copyright_line, "label"] == 0
     assert table.loc[quote, "weight"] == 5.0 and data.corpus_hand_labels == 2
+
+
+def test_disputed_corpus_pages_are_pushed(ls_url, tokens, seed_data, toy_silver, tmp_path):
+    """--disputed-pages picks the pages where out-of-fold predictions contradict the silver labels."""
+    import pandas as pd
+
+    silver = pd.read_parquet(toy_silver / "toy.parquet")
+    label = (silver["label"] == "content").astype(int)
+    wrong_on_p3 = (silver["article_id"] == "toy/p3") & (silver["index"] < 6)
+    oof = silver[["corpus", "article_id"]].assign(label=label, p_content=(label ^ wrong_on_p3).astype(float))
+    oof.to_parquet(tmp_path / "cv-predictions.parquet")
+    pushed = _push(ls_url, tokens["legacy"], seed_data, "disputed", "--disputed-pages", "3", "--cv-predictions",
+                   str(tmp_path / "cv-predictions.parquet"), "--silver-dir", str(toy_silver))
+    assert pushed.exit_code == 0 and "disputed pages: toy/p3" in pushed.output, pushed.output
+    client = LabelStudio(base_url=ls_url, api_key=tokens["legacy"])
+    assert {t.data["article_id"] for t in _tasks(client, "disputed").values()} == {"toy/p3"}

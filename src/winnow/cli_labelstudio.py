@@ -67,6 +67,14 @@ def push_command(
     corpus_page: list[str] = typer.Option(
         [], "--corpus-page", "-p", help="Send this benchmark-corpus page, e.g. dragnet/R630 (repeatable; read "
         "from --silver-dir). Its labels are stored by sentence id only, never with the corpus's text."),
+    disputed: int = typer.Option(
+        0, "--disputed-pages", min=0, help="Also send the N corpus pages whose out-of-fold predictions "
+        "(--cv-predictions) most often contradict their silver labels with confidence: where the model or the "
+        "silver alignment is wrong."),
+    disputed_corpus: list[str] = typer.Option(
+        [], "--disputed-corpus", help="Choose --disputed-pages from this corpus only (repeatable)."),
+    cv_predictions: Path = typer.Option(
+        Path("train/cv-predictions.parquet"), "--cv-predictions", help="Out-of-fold predictions (`make train`)."),
     strategy: str = typer.Option(
         "document", "--strategy",
         help="document: article by article in reading order. uncertain: the sentences the model is least "
@@ -89,9 +97,9 @@ def push_command(
 ) -> None:
     """Create or update the project and import sentences as tasks, each pre-annotated by the model.
 
-    What is sent: every article of --sentences, or only those named by --article and --corpus-page. A corpus
-    page's task shows the page's headline as its stance target; its text goes to the Label Studio server
-    only, and `winnow ls pull` stores its labels by sentence id (annotations/README.md).
+    What is sent: every article of --sentences, or only those named by --article, --corpus-page and
+    --disputed-pages. A corpus page's task shows the page's headline as its stance target; its text goes to
+    the Label Studio server only, and `winnow ls pull` stores its labels by sentence id (annotations/README.md).
 
     Idempotent: sentences already in the project are not imported again (they only get a prediction if
     they have none from this model version), so running it twice creates no duplicate tasks. --limit is
@@ -115,6 +123,8 @@ def push_command(
         raise _error(str(error)) from None
     records: list[dict[str, Any]] = []
     metadata: dict[str, Any] = {}
+    if disputed:
+        corpus_page = [*corpus_page, *_disputed_pages(cv_predictions, disputed, disputed_corpus, corpus_page)]
     if article or not corpus_page:
         records = _read_jsonl(sentences, "sentences")
         metadata = {str(a.get("article_id")): a for a in _read_jsonl(articles, "articles")}
@@ -151,6 +161,18 @@ def _with_corpus_pages(records: list[dict[str, Any]], metadata: dict[str, Any], 
         return records + load_page_sentences(silver_dir, pages), {**metadata, **page_metadata(silver_dir, pages)}
     except CorpusRefError as error:
         raise _error(str(error)) from None
+
+
+def _disputed_pages(cv_predictions: Path, n: int, corpora: list[str], already: list[str]) -> list[str]:
+    from winnow.corpus_refs import CorpusRefError, disputed_pages
+
+    try:
+        pages = disputed_pages(cv_predictions, n + len(already), corpora)
+    except CorpusRefError as error:
+        raise _error(str(error)) from None
+    chosen = [page for page in pages if page not in already][:n]
+    err.print(f"disputed pages: {', '.join(chosen) or 'none'}", highlight=False, markup=False, soft_wrap=True)
+    return chosen
 
 
 def _annotated_sentences(root: Path) -> set[str]:

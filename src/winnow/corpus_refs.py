@@ -105,6 +105,34 @@ def page_metadata(silver_dir: Path, article_ids: Iterable[str]) -> dict[str, dic
     return metadata
 
 
+def disputed_pages(cv_predictions: Path, n: int, corpora: Sequence[str] = (), margin: float = 0.4,
+                   min_disputed: int = 3) -> list[str]:
+    """The ``n`` corpus pages whose out-of-fold predictions (``train/cv-predictions.parquet``) most often
+    contradict their silver labels with confidence (P(content) and the label further apart than 0.5 +
+    ``margin``): where the model or the silver alignment is wrong, so where a person's label teaches most.
+
+    Pages are ranked by the share of such sentences, then their number, then id, among pages with at least
+    ``min_disputed`` of them; ``corpora`` limits the choice. The seed articles (corpus "gold") are not corpus
+    pages.
+    """
+    path = Path(cv_predictions)
+    if not path.exists():
+        raise CorpusRefError(f"{path} not found: `make train` writes it (cross-validation on the corpora)")
+    table = _read(path, ["corpus", "article_id", "label", "p_content"])
+    table = table[table["corpus"] != "gold"]
+    if corpora:
+        unknown = sorted(set(corpora) - set(table["corpus"]))
+        if unknown:
+            raise CorpusRefError(f"no page of {', '.join(unknown)} in {path} (corpora there: "
+                                 f"{', '.join(sorted(set(table['corpus'])))})")
+        table = table[table["corpus"].isin(list(corpora))]
+    disputed = (table["p_content"] - table["label"]).abs() > 0.5 + margin
+    pages = disputed.groupby(table["article_id"]).agg(["mean", "sum"]).reset_index()
+    pages = pages[pages["sum"] >= min_disputed]
+    ranked = pages.sort_values(["mean", "sum", "article_id"], ascending=[False, False, True], kind="stable")
+    return ranked["article_id"].head(max(n, 0)).tolist()
+
+
 class KnownSentences:
     """``sentence_id in known``: a sentence of ``data/processed``, or of a corpus page in the silver tables.
 
