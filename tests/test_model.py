@@ -266,3 +266,62 @@ def test_predicting_and_fitting_run_one_openmp_thread():
             assert openmp_threads() == {1}
         assert openmp_threads() == {1}
     assert openmp_threads() == before
+
+
+def test_dropping_columns_no_tree_splits_on_leaves_the_probabilities_unchanged(processed):
+    """The mechanism behind the config's drop_features: a column none of the boosting's splits chooses cannot
+    change which split wins, so a fit without it grows the same trees."""
+    import numpy as np
+
+    from winnow.features import NEIGHBOUR_FEATURES, TEXT_FEATURES, sentence_table
+    from winnow.jsonio import read_jsonl
+    from winnow.model import SentenceClassifier
+    from winnow.train import gold_content_labels
+
+    labels = gold_content_labels(REPO / "annotations")
+    table = sentence_table([[s for s in read_jsonl(processed / "sentences.jsonl") if s["article_id"] == a]
+                            for a in sorted({p.stem for p in SEED_FILES})])
+    y = table["sentence_id"].map(labels).to_numpy()
+    settings = {"max_iter": 30, "ngram_features": 2**12, "inner_folds": 2}
+    full = SentenceClassifier(**settings).fit(table, y)
+    (booster,) = full.passes_
+    split_on = {node["feature_idx"] for trees in booster._predictors for tree in trees
+                for node in tree.nodes if not node["is_leaf"]}
+    # text features are the first columns, then 10 context columns, then the neighbour features
+    offset = len(TEXT_FEATURES) + 10
+    unused = [name for i, name in enumerate(TEXT_FEATURES) if i not in split_on]
+    unused += [name for i, name in enumerate(NEIGHBOUR_FEATURES) if offset + i not in split_on]
+    assert len(unused) >= 5
+    pruned = SentenceClassifier(**settings, drop_features=unused).fit(table, y)
+    assert pruned.passes_[0].n_features_in_ == booster.n_features_in_ - len(unused)
+    assert np.array_equal(pruned.predict_proba(table), full.predict_proba(table))
+
+    split_one = [name for i, name in enumerate(TEXT_FEATURES) if i in split_on][:1]
+    changed = SentenceClassifier(**settings, drop_features=split_one).fit(table, y)
+    assert not np.array_equal(changed.predict_proba(table), full.predict_proba(table))  # the check can fail
+
+
+def test_unknown_dropped_feature_is_a_clear_error():
+    from winnow.features import NEIGHBOUR_FEATURES, kept_page_columns
+
+    assert len(NEIGHBOUR_FEATURES) == 49 and NEIGHBOUR_FEATURES[:2] == ("log_words@+2", "log_words@+1")
+    assert {part: cols.tolist() for part, cols in kept_page_columns(["ends_ellipsis"]).items()} == {
+        0: [0, 1, 2, 3, 4, *range(6, 21)]}
+    with pytest.raises(ValueError, match="unknown feature.*no_such_feature"):
+        kept_page_columns(["no_such_feature"])
+
+
+def test_neighbour_feature_names_say_which_sentence_they_read():
+    import numpy as np
+
+    from winnow.features import NEIGHBOUR_FEATURES, TEXT_FEATURES, page_feature_parts, sentence_table
+
+    texts = ["One.", "Two words here.", "Three words in this one.", "Four and five and six words", "Seven"]
+    table = sentence_table([[{"article_id": "a", "sentence_id": f"a:{i}", "block": i, "index": i, "text": t}
+                             for i, t in enumerate(texts)]])
+    text, _, neighbours, *_ = page_feature_parts(table)
+    words = text[:, TEXT_FEATURES.index("log_words")]
+    column = {name: neighbours[:, i] for i, name in enumerate(NEIGHBOUR_FEATURES)}
+    assert np.array_equal(column["log_words@-1"][1:], words[:-1]) and column["log_words@-1"][0] == -1
+    assert np.array_equal(column["log_words@+2"][:-2], words[2:]) and column["log_words@+2"][-1] == -1
+    assert np.allclose(column["log_words@w1"][2], words[1:4].mean())

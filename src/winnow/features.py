@@ -80,6 +80,13 @@ CONTEXT_FEATURES = (
 WINDOW_SOURCES = ("log_words", "stop_density", "ends_sentence_punct", "title_case_share", "n_timestamps",
                   "has_source_stamp", "is_short")
 WINDOWS = (1, 3, 8)
+SHIFTS = (-2, -1, 1, 2)  # shift_within offsets: -2 brings the value of the sentence two after, 2 two before
+# The columns of neighbour_features: for each source, its value in the sentences two and one after, one and two
+# before ("stop_density@+2", "@+1", "@-1", "@-2"), then its window means ("stop_density@w1", "@w3", "@w8").
+NEIGHBOUR_FEATURES = tuple(f"{source}@{position}" for source in WINDOW_SOURCES
+                           for position in (*(f"{-k:+d}" for k in SHIFTS), *(f"w{r}" for r in WINDOWS)))
+# Page feature groups (page_feature_parts) whose columns have names, so that a model can leave some out.
+NAMED_PAGE_PARTS = {0: TEXT_FEATURES, 2: NEIGHBOUR_FEATURES}
 
 
 def sentence_table(articles: Iterable[Sequence[dict]]) -> pd.DataFrame:
@@ -544,7 +551,7 @@ def neighbour_features(texts: np.ndarray, article_ids: np.ndarray, bounds: np.nd
     """Selected text features of the previous/next two sentences and window means around each sentence."""
     sources = texts[:, [TEXT_FEATURES.index(name) for name in WINDOW_SOURCES]]
     means = window_means(sources, bounds, WINDOWS)
-    shifted = [shift_within(sources, article_ids, k) for k in (-2, -1, 1, 2)]  # every column at once
+    shifted = [shift_within(sources, article_ids, k) for k in SHIFTS]  # every column at once
     parts = []
     for j in range(sources.shape[1]):
         parts += [shift[:, j] for shift in shifted]
@@ -577,6 +584,18 @@ def page_feature_parts(table: pd.DataFrame, unique: DistinctTexts | None = None)
     bounds = article_bounds(article_ids)
     return [texts, context_features(table, texts, unique), neighbour_features(texts, article_ids, bounds),
             main_region_features(table, texts), block_features(table, texts), comment_features(table, markers)]
+
+
+def kept_page_columns(drop: Sequence[str]) -> dict[int, np.ndarray]:
+    """For each page feature group with columns named in ``drop`` (:data:`TEXT_FEATURES`,
+    :data:`NEIGHBOUR_FEATURES`), the indices of its other columns; an unknown name is a ValueError."""
+    unknown = sorted(set(drop) - {name for names in NAMED_PAGE_PARTS.values() for name in names})
+    if unknown:
+        raise ValueError(f"drop_features: unknown feature(s) {', '.join(unknown)}; names are those of "
+                         "winnow.features.TEXT_FEATURES and NEIGHBOUR_FEATURES")
+    dropped = set(drop)
+    return {part: np.array([i for i, name in enumerate(names) if name not in dropped], dtype=np.intp)
+            for part, names in NAMED_PAGE_PARTS.items() if dropped & set(names)}
 
 
 def block_groups(table: pd.DataFrame) -> np.ndarray:

@@ -42,12 +42,19 @@ try:  # the compiled n-gram hasher (optional: scikit-learn computes the same whe
     from winnow import _speedups
 except ImportError:  # pragma: no cover - depends on the install
     _speedups = None
-from winnow.features import DistinctTexts, lowered, page_feature_parts, probability_context, sentence_table
+from winnow.features import (
+    DistinctTexts,
+    kept_page_columns,
+    lowered,
+    page_feature_parts,
+    probability_context,
+    sentence_table,
+)
 from winnow.segment import PageSentences
 from winnow.site_features import SiteReference, site_repetition_features
 
 DEFAULT_MODEL_PATH = Path("train/model.skops")
-FORMAT_VERSION = 4  # 2: site repetition features; 3: prob_regions; 4: ngram_char_range
+FORMAT_VERSION = 5  # 2: site repetition features; 3: prob_regions; 4: ngram_char_range; 5: drop_features
 DEFAULT_CHAR_RANGE = (3, 4)  # character n-gram lengths of the hashed n-grams (``ngram_char_range``)
 NO_CHAR_NGRAMS = (0, 0)  # as ``ngram_char_range``: no character n-grams (their half of the matrix stays empty)
 # Every non-builtin type the model file may hold; loading refuses anything else.
@@ -363,6 +370,7 @@ class SentenceClassifier(ClassifierMixin, BaseEstimator):
         l2_regularization: float = 0.0,
         inner_folds: int = 3,
         prob_regions: Sequence[float] = (),
+        drop_features: Sequence[str] = (),
         random_state: int = 0,
     ):
         self.passes = passes
@@ -379,6 +387,7 @@ class SentenceClassifier(ClassifierMixin, BaseEstimator):
         self.l2_regularization = l2_regularization
         self.inner_folds = inner_folds
         self.prob_regions = prob_regions
+        self.drop_features = drop_features
         self.random_state = random_state
 
     def featurize(self, table: pd.DataFrame, site_reference: SiteReference | None = None) -> FeatureSet:
@@ -431,6 +440,9 @@ class SentenceClassifier(ClassifierMixin, BaseEstimator):
         """The dense inputs of the boosting, to be stacked side by side (once: each copy of a batch's matrix
         cost as much as a feature)."""
         parts = list(features.dense_parts) if self.use_page_features else []
+        if parts and self.drop_features:
+            kept = kept_page_columns(self.drop_features)
+            parts = [part[:, kept[i]] if i in kept else part for i, part in enumerate(parts)]
         if self.use_site_features:
             parts.append(features.site)
         return parts or [np.zeros((len(features), 0))]
