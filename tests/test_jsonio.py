@@ -38,3 +38,27 @@ def test_a_failed_write_keeps_the_old_file_and_leaves_no_temporary_file(tmp_path
     assert read_jsonl(path) == [{"a": 1}]
     assert [p.name for p in tmp_path.iterdir()] == ["annotations.jsonl"]
     assert len(fsyncs) == 1  # durable by default: annotations, models and reports are synced
+
+
+def test_written_files_get_the_usual_permissions(tmp_path):
+    previous = os.umask(0o027)
+    try:
+        write_text_atomic(tmp_path / "a.txt", "x")
+    finally:
+        os.umask(previous)
+    write_text_atomic(tmp_path / "b.txt", "x")
+    assert (tmp_path / "a.txt").stat().st_mode & 0o777 == 0o640  # 0666 less the umask, as open() gives
+    assert (tmp_path / "b.txt").stat().st_mode & 0o777 == 0o666 & ~previous
+
+
+def test_a_leftover_temporary_file_is_neither_reused_nor_removed(tmp_path, monkeypatch):
+    import itertools
+
+    from winnow import jsonio
+
+    monkeypatch.setattr(jsonio, "_TEMP_NUMBERS", itertools.count(7))
+    stale = tmp_path / f".out.txt.{os.getpid()}.7.tmp"  # as a crashed process with our pid would leave it
+    stale.write_text("someone else's")
+    write_text_atomic(tmp_path / "out.txt", "mine")
+    assert (tmp_path / "out.txt").read_text() == "mine" and stale.read_text() == "someone else's"
+    assert sorted(p.name for p in tmp_path.iterdir()) == [stale.name, "out.txt"]

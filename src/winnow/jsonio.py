@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import gzip
+import itertools
 import json
 import os
-import tempfile
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -55,9 +55,7 @@ def atomic_open(path: str | Path, mode: str = "w", durable: bool = True):
     empty one: for outputs a rerun rebuilds, where one fsync per file cost as much as cleaning the page.
     """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600 files; give the usual permissions
+    fd, tmp = _create_temp_beside(path)
     try:
         kwargs = {} if "b" in mode else {"encoding": "utf-8", "newline": "\n"}
         with os.fdopen(fd, mode, **kwargs) as handle:
@@ -71,10 +69,27 @@ def atomic_open(path: str | Path, mode: str = "w", durable: bool = True):
         raise
 
 
-def _umask() -> int:
-    current = os.umask(0)
-    os.umask(current)
-    return current
+_TEMP_NUMBERS = itertools.count()
+_CREATE_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0)
+
+
+def _create_temp_beside(path: Path) -> tuple[int, str]:
+    """A new, empty file ``.<name>.<pid>.<n>.tmp`` beside ``path`` (its directories made if missing), opened
+    for writing with the usual permissions (0666 less the umask).
+
+    One ``open`` call in the common case: ``winnow clean`` writes one file per page, and the ``stat`` of
+    ``mkdir(exist_ok=True)`` and the ``chmod`` that ``tempfile.mkstemp``'s 0600 files needed cost as much as
+    creating the file (that is a quarter of the cleaning time of a short page on some disks).
+    """
+    for _ in range(100):
+        tmp = str(path.parent / f".{path.name}.{os.getpid()}.{next(_TEMP_NUMBERS)}.tmp")
+        try:
+            return os.open(tmp, _CREATE_FLAGS, 0o666), tmp
+        except FileExistsError:  # left by a crashed process that had our pid: take the next number
+            continue
+        except FileNotFoundError:
+            path.parent.mkdir(parents=True, exist_ok=True)
+    raise FileExistsError(f"cannot create a temporary file beside {path}")
 
 
 def write_jsonl_atomic(path: str | Path, records: Iterable[dict[str, Any]]) -> int:
