@@ -165,6 +165,9 @@ def test_train_warns_about_hand_labels_it_could_not_use(toy_silver, tmp_path, se
     assert "annotations label sentences of toy pages that training did not use" in " ".join(result.output.split())
     card = json.loads((tmp_path / "model-card.json").read_text())
     assert card["hand_labels_on_corpus_pages"] == {"sentences": 0, "unused_corpora": ["toy"]}
+    # a small model on 105 sentences leaves many features unused: the card lists them and train says so
+    assert len(card["unused_page_features"]) > 10
+    assert f"no tree splits on {len(card['unused_page_features'])} page feature(s)" in " ".join(result.output.split())
 
 
 def test_disputed_pages_are_those_where_model_and_silver_disagree_most(tmp_path):

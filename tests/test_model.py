@@ -275,7 +275,7 @@ def test_dropping_columns_no_tree_splits_on_leaves_the_probabilities_unchanged(p
 
     from winnow.features import NEIGHBOUR_FEATURES, TEXT_FEATURES, sentence_table
     from winnow.jsonio import read_jsonl
-    from winnow.model import SentenceClassifier
+    from winnow.model import SentenceClassifier, unused_page_features
     from winnow.train import gold_content_labels
 
     labels = gold_content_labels(REPO / "annotations")
@@ -291,10 +291,13 @@ def test_dropping_columns_no_tree_splits_on_leaves_the_probabilities_unchanged(p
     offset = len(TEXT_FEATURES) + 10
     unused = [name for i, name in enumerate(TEXT_FEATURES) if i not in split_on]
     unused += [name for i, name in enumerate(NEIGHBOUR_FEATURES) if offset + i not in split_on]
-    assert len(unused) >= 5
+    assert len(unused) >= 5 and unused_page_features(full) == unused
     pruned = SentenceClassifier(**settings, drop_features=unused).fit(table, y)
     assert pruned.passes_[0].n_features_in_ == booster.n_features_in_ - len(unused)
     assert np.array_equal(pruned.predict_proba(table), full.predict_proba(table))
+    assert unused_page_features(pruned) == []  # nothing more to drop
+    some = SentenceClassifier(**settings, drop_features=unused[:3]).fit(table, y)
+    assert unused_page_features(some) == unused[3:]  # column positions shift, names do not
 
     split_one = [name for i, name in enumerate(TEXT_FEATURES) if i in split_on][:1]
     changed = SentenceClassifier(**settings, drop_features=split_one).fit(table, y)

@@ -65,6 +65,10 @@ def train_command(
     with err.status("featurising, cross-validating by site, fitting ..." if cv else "featurising, fitting ..."):
         card = train(config, processed_dir, annotations_dir, model, cv=cv, seed=seed)
     _warn_unused_labels(card)
+    if card.get("unused_page_features"):
+        err.print(f"no tree splits on {len(card['unused_page_features'])} page feature(s): "
+                  f"{', '.join(card['unused_page_features'])}; listing them in the config's [model] drop_features "
+                  "would grow the same trees, faster", highlight=False, markup=False, soft_wrap=True)
     if not cv:
         err.print(f"wrote {model} (model {card['version']}, no cross-validation) in {_cost(card)}")
         return

@@ -598,6 +598,21 @@ def kept_page_columns(drop: Sequence[str]) -> dict[int, np.ndarray]:
             for part, names in NAMED_PAGE_PARTS.items() if dropped & set(names)}
 
 
+def named_page_columns(drop: Sequence[str] = ()) -> dict[int, str]:
+    """Where each named page feature (:data:`NAMED_PAGE_PARTS`) not in ``drop`` sits among the columns of
+    :func:`page_feature_parts` side by side after :func:`kept_page_columns` (the boosting's first inputs)."""
+    kept = kept_page_columns(drop)
+    widths = [len(TEXT_FEATURES), len(CONTEXT_FEATURES), len(NEIGHBOUR_FEATURES)]
+    columns: dict[int, str] = {}
+    offset = 0
+    for part, width in enumerate(widths):
+        names = NAMED_PAGE_PARTS.get(part, ())
+        indices = kept[part].tolist() if part in kept else list(range(width))
+        columns.update({offset + position: names[i] for position, i in enumerate(indices) if names})
+        offset += len(indices)
+    return columns
+
+
 def block_groups(table: pd.DataFrame) -> np.ndarray:
     """For every row, the number of its (article, block) pair: 0, 1, ... in order of first appearance."""
     pages = pd.factorize(table["article_id"].to_numpy())[0].astype(np.int64)

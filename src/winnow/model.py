@@ -46,6 +46,7 @@ from winnow.features import (
     DistinctTexts,
     kept_page_columns,
     lowered,
+    named_page_columns,
     page_feature_parts,
     probability_context,
     sentence_table,
@@ -344,6 +345,18 @@ def _threadpools() -> ThreadpoolController:
     """The thread pools of the loaded libraries, inspected once: ``threadpool_limits`` inspects them on every
     call, which took 5 ms, as long as a batch of 64 pages spends in the gradient boosting."""
     return ThreadpoolController()
+
+
+def unused_page_features(classifier: SentenceClassifier) -> list[str]:
+    """The named page features (``winnow.features.TEXT_FEATURES``, ``NEIGHBOUR_FEATURES``) that no tree of
+    any pass splits on and that ``drop_features`` does not list yet: leaving them out grows the same trees
+    (``train/config.toml``). ``winnow train`` puts them in the model card."""
+    if not classifier.use_page_features:
+        return []
+    split_on = {int(node["feature_idx"]) for booster in classifier.passes_ for trees in booster._predictors
+                for tree in trees for node in tree.nodes if not node["is_leaf"]}
+    return [name for column, name in sorted(named_page_columns(classifier.drop_features).items())
+            if column not in split_on]
 
 
 def one_openmp_thread():

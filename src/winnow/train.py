@@ -24,7 +24,7 @@ from winnow.annotations import gold_labels, load_annotations
 from winnow.corpus_refs import corpus_of
 from winnow.jsonio import atomic_open, read_jsonl, write_text_atomic
 from winnow.memory import peak_memory_mb
-from winnow.model import FeatureSet, SentenceClassifier, featurize, save_model
+from winnow.model import FeatureSet, SentenceClassifier, featurize, save_model, unused_page_features
 from winnow.site_features import UNKNOWN_SITE_SUFFIX
 
 GOLD_CORPUS = "gold"
@@ -240,6 +240,7 @@ def train(config_path: Path, processed_dir: Path, annotations_dir: Path, model_p
         "content_share": round(float(data.y.mean()), 6), "libraries": library_versions(),
         "hand_labels_on_corpus_pages": {"sentences": data.corpus_hand_labels,
                                         "unused_corpora": data.unused_label_corpora},
+        "unused_page_features": unused_page_features(classifier),  # candidates for [model] drop_features
         "cv": {"splitter": "GroupKFold by site", "folds": int(config.get("cv_folds", 5)), "scores": cv_scores},
         "training_seconds": round(time.perf_counter() - started, 1),
         "peak_memory_mb": peak_memory_mb(),  # of the whole process (featurising, CV folds in threads, final fit)
