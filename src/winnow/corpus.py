@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from winnow.corpus_refs import pages_table_path, sentence_table_path
 from winnow.jsonio import JsonlError, atomic_open, iter_jsonl, write_text_atomic
 from winnow.silver import DEFAULT_CONFIG, AlignConfig, label_sentences
 
@@ -200,8 +201,8 @@ def write_parquet_atomic(path: Path, rows: list[dict[str, Any]], schema) -> None
 def write_corpus(result: CorpusResult, out_dir: Path) -> dict[str, Path]:
     """Write the sentence and page parquet files and the stats JSON of one corpus; return their paths."""
     sentence_schema, page_schema = _schemas()
-    paths = {"sentences": out_dir / f"{result.corpus}.parquet",
-             "pages": out_dir / f"{result.corpus}-pages.parquet",
+    paths = {"sentences": sentence_table_path(out_dir, result.corpus),
+             "pages": pages_table_path(out_dir, result.corpus),
              "stats": out_dir / f"{result.corpus}-stats.json"}
     write_parquet_atomic(paths["pages"], result.pages, page_schema)
     stats = {"corpus": result.corpus, "pages": result.page_stats, "empty_gold": result.empty_gold,

@@ -34,10 +34,12 @@ def corpus_of(article_or_sentence_id: str) -> str | None:
 
 
 def sentence_table_path(silver_dir: Path, corpus: str) -> Path:
+    """A corpus's silver sentence table (one row per sentence), as ``winnow import-corpus`` names it."""
     return Path(silver_dir) / f"{corpus}.parquet"
 
 
 def pages_table_path(silver_dir: Path, corpus: str) -> Path:
+    """A corpus's silver page table (the rendered dump and the gold of each page)."""
     return Path(silver_dir) / f"{corpus}-pages.parquet"
 
 
@@ -118,8 +120,10 @@ def disputed_pages(cv_predictions: Path, n: int, corpora: Sequence[str] = (), ma
     path = Path(cv_predictions)
     if not path.exists():
         raise CorpusRefError(f"{path} not found: `make train` writes it (cross-validation on the corpora)")
+    from winnow.train import GOLD_CORPUS
+
     table = _read(path, ["corpus", "article_id", "label", "p_content"])
-    table = table[table["corpus"] != "gold"]
+    table = table[table["corpus"] != GOLD_CORPUS]
     if corpora:
         unknown = sorted(set(corpora) - set(table["corpus"]))
         if unknown:

@@ -26,6 +26,7 @@ from typing import Any
 from winnow.agreement import ADJUDICATORS, agreement, disagreements
 from winnow.annotations import load_annotations
 from winnow.baselines import SYSTEMS, gold_text_of, run_baselines
+from winnow.corpus_refs import pages_table_path
 from winnow.jsonio import read_jsonl, write_jsonl_atomic, write_text_atomic
 from winnow.report import (
     N_BOOT,
@@ -127,7 +128,7 @@ def attach_corpus_pages(pages: list[dict[str, Any]], silver_dir: Path | None, co
             wanted[corpus][source_id] = page
     counts = {"gold_text": 0, "html": 0}
     for corpus, by_id in sorted(wanted.items()):
-        table = silver_dir / f"{corpus}-pages.parquet" if silver_dir else None
+        table = pages_table_path(silver_dir, corpus) if silver_dir else None
         if table and table.is_file():
             wanted_columns = ["page_id", "gold_text", "gold_headline"]
             present = [c for c in wanted_columns if c in pq.read_schema(table).names]  # older imports lack headlines

@@ -21,7 +21,7 @@ from sklearn.metrics import precision_recall_fscore_support
 from sklearn.model_selection import GroupKFold
 
 from winnow.annotations import gold_labels, load_annotations
-from winnow.corpus_refs import corpus_of
+from winnow.corpus_refs import corpus_of, sentence_table_path
 from winnow.jsonio import atomic_open, read_jsonl, write_text_atomic
 from winnow.memory import peak_memory_mb
 from winnow.model import FeatureSet, SentenceClassifier, featurize, save_model, unused_page_features
@@ -112,17 +112,22 @@ def load_training_data(config: dict[str, Any], processed_dir: Path, annotations_
     labels = gold_content_labels(annotations_dir)
     parts = [gold_table(processed_dir, labels, float(data_config.get("gold_weight", 1.0)))]
     sources = {str(p): sha256_of(p) for p in [processed_dir / "sentences.jsonl", *_annotation_paths(annotations_dir)]}
+    on_pages: dict[str, dict[str, int]] = {}  # corpus -> its sentences' labels, the seed articles' left out
+    in_gold = set(parts[0]["sentence_id"])
+    for sentence_id, label in labels.items():
+        corpus = corpus_of(sentence_id)
+        if corpus and sentence_id not in in_gold:
+            on_pages.setdefault(corpus, {})[sentence_id] = label
     silver_dir = Path(data_config.get("silver_dir", "data/interim/silver"))
     for corpus in data_config.get("corpora", []):
-        path = silver_dir / f"{corpus}.parquet"
+        path = sentence_table_path(silver_dir, corpus)
         if path.exists():
-            human = {sid: label for sid, label in labels.items() if corpus_of(sid) == corpus}
-            parts.append(silver_table(path, data_config, human))
+            parts.append(silver_table(path, data_config, on_pages.get(corpus)))
             sources[str(path)] = sha256_of(path)
     table = pd.concat(parts, ignore_index=True)
-    on_pages = {sid for sid in labels if corpus_of(sid)} - set(parts[0]["sentence_id"])
-    used = on_pages & set(table["sentence_id"]) if on_pages else set()
-    unused = sorted({str(corpus_of(sid)) for sid in on_pages - used})
+    labelled = {sentence_id for human in on_pages.values() for sentence_id in human}
+    used = labelled & set(table["sentence_id"]) if labelled else set()
+    unused = sorted({str(corpus_of(sid)) for sid in labelled - used})
     return TrainingData(table, sources, unused, len(used))
 
 

@@ -22,6 +22,7 @@ import numpy as np
 
 from winnow.baselines import SYSTEMS, run_baselines
 from winnow.clean import join_kept, predict_sites, site_reference
+from winnow.corpus_refs import pages_table_path, sentence_table_path
 from winnow.evaluate import attach_corpus_pages, body_gold
 from winnow.metrics import (
     bootstrap_ci,
@@ -63,7 +64,7 @@ def unseen_pages(silver_dir: Path, corpora: Sequence[str], trained_ids: set[str]
     pages: list[dict[str, Any]] = []
     counts: dict[str, dict[str, int]] = {}
     for corpus in corpora:
-        path = silver_dir / f"{corpus}-pages.parquet"
+        path = pages_table_path(silver_dir, corpus)
         if not path.is_file():
             continue
         frame = pd.read_parquet(path, columns=["page_id", "site", "page_type", "text", "gold_text", "gold_headline"])
@@ -122,7 +123,7 @@ def silver_labels(silver_dir: Path, corpora: Iterable[str], page_ids: set[str],
     labels: dict[str, int] = {}
     low, high = ambiguous_band
     for corpus in corpora:
-        path = silver_dir / f"{corpus}.parquet"
+        path = sentence_table_path(silver_dir, corpus)
         if not path.is_file():
             continue
         table = pd.read_parquet(path, columns=["article_id", "sentence_id", "label", "align_score"])
