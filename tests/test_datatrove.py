@@ -17,6 +17,7 @@ from winnow.clean import clean_text, join_kept, predict_texts  # noqa: E402
 from winnow.datatrove import (  # noqa: E402
     REASON_LOW_SHARE,
     REASON_TOO_LITTLE,
+    SharedDirectoryError,
     WinnowCleaner,
     _load_cached,
     build_pipeline,
@@ -284,3 +285,44 @@ def test_both_engines_build_a_site_reference_from_the_same_first_readable_pages(
     list(WinnowCleaner(model_path, by_site=True).run(reader.run()))
     expected = sorted(["p"] + [f"p-{i:02d}" for i in range(REFERENCE_PAGES + 3)])[:REFERENCE_PAGES]
     assert chosen["local"] == chosen["datatrove"] == expected
+
+
+def test_datatrove_never_writes_into_the_input_or_output_directory_twice(model_path, tmp_path):
+    """datatrove writes <rank>.jsonl while it reads: into the input directory it would replace an input file of
+    that name (a datatrove output read back, 00000.jsonl), and with --excluded-dir equal to --output-dir the
+    dropped documents' writer would replace the kept ones' file. Both are refused before anything runs."""
+    folder = tmp_path / "crawl"
+    folder.mkdir()
+    records = [{"id": "a", "text": HAND_PAGES["menu_and_body"]}, {"id": "b", "text": HAND_PAGES["cruft_only"]}]
+    data = "".join(json.dumps(record) + "\n" for record in records).encode("utf-8")
+    (folder / "00000.jsonl").write_bytes(data)
+    (tmp_path / "alias").symlink_to(folder)
+    common = ["--engine", "datatrove", "--input-format", "jsonl", "--model", str(model_path)]
+    for args, option in (
+        (["--input-dir", str(folder), "--output-dir", str(folder)], "--output-dir"),
+        (["--input-dir", str(folder), "--output-dir", str(tmp_path / "alias")], "--output-dir"),
+        ([str(folder / "00000.jsonl"), "--output-dir", str(folder)], "--output-dir"),
+        (["--input-dir", str(folder), "--output-dir", str(tmp_path / "out"), "--excluded-dir", str(folder)],
+         "--excluded-dir"),
+        (["--input-dir", str(folder), "--output-dir", str(tmp_path / "out"),
+          "--excluded-dir", str(tmp_path / "x" / ".." / "out"), "--min-content-chars", "50"], "--excluded-dir"),
+    ):
+        proc = _cli(*common, *args)
+        assert proc.returncode == 1 and f"error: {option}" in proc.stderr, proc.stderr
+        assert "choose another directory" in proc.stderr
+    assert (folder / "00000.jsonl").read_bytes() == data and sorted(p.name for p in folder.iterdir()) == ["00000.jsonl"]
+    assert not (tmp_path / "out").exists()
+    # with separate directories, both documents are kept apart: one cleaned, one dropped with its reason
+    proc = _cli(*common, "--input-dir", str(folder), "--output-dir", str(tmp_path / "out"),
+                "--excluded-dir", str(tmp_path / "dropped"), "--min-content-chars", "50")
+    assert proc.returncode == 0, proc.stderr
+    assert list(_read_output(tmp_path / "out")) == ["a"] and list(_read_output(tmp_path / "dropped")) == ["b"]
+
+
+def test_build_pipeline_refuses_shared_directories_for_urls_too(model_path):
+    """The Python API (Slurm, s3://...) checks the same before any reader or writer is built."""
+    with pytest.raises(SharedDirectoryError, match="--output-dir"):
+        build_pipeline("s3://bucket/crawl/", "s3://bucket/crawl", model_path=model_path)
+    with pytest.raises(SharedDirectoryError, match="--excluded-dir"):
+        build_pipeline("s3://bucket/crawl/", "s3://bucket/clean/", model_path=model_path,
+                       excluded_dir="s3://bucket/clean")

@@ -2,7 +2,7 @@ import os
 
 import pytest
 
-from winnow.jsonio import atomic_open, read_jsonl, write_jsonl_atomic, write_text_atomic
+from winnow.jsonio import atomic_open, read_jsonl, same_place, write_jsonl_atomic, write_text_atomic
 
 
 @pytest.fixture
@@ -62,3 +62,16 @@ def test_a_leftover_temporary_file_is_neither_reused_nor_removed(tmp_path, monke
     write_text_atomic(tmp_path / "out.txt", "mine")
     assert (tmp_path / "out.txt").read_text() == "mine" and stale.read_text() == "someone else's"
     assert sorted(p.name for p in tmp_path.iterdir()) == [stale.name, "out.txt"]
+
+
+def test_same_place_sees_through_spellings_and_symlinks(tmp_path):
+    (tmp_path / "a").mkdir()
+    (tmp_path / "link").symlink_to(tmp_path / "a")
+    assert same_place(tmp_path / "a", tmp_path / "link")
+    assert same_place(tmp_path / "a", tmp_path / "b" / ".." / "a")
+    assert same_place(tmp_path / "new", tmp_path / "x" / ".." / "new")  # neither exists yet
+    assert not same_place(tmp_path / "a", tmp_path / "a" / "clean")
+    assert not same_place(tmp_path / "a", tmp_path / "new")
+    assert same_place("s3://bucket/crawl/", "s3://bucket/crawl")
+    assert not same_place("s3://bucket/crawl", "s3://bucket/clean")
+    assert not same_place("s3://bucket/crawl", tmp_path / "a")

@@ -166,6 +166,61 @@ def test_cli_clean_directory_file_and_stdin(trained, tmp_path):
     assert single == (out / SEED_FILES[1].name).read_text(encoding="utf-8") == piped.decode("utf-8")
 
 
+def test_cli_clean_refuses_to_overwrite_its_inputs(trained, tmp_path):
+    """An output directory that is the input directory, however spelled (a symlink, ``..``), would replace every
+    page dump with its cleaned text: refused before anything is written, by site too."""
+    import shutil
+
+    dumps, crawl = tmp_path / "dumps", tmp_path / "crawl"
+    dumps.mkdir()
+    for path in SEED_FILES:
+        shutil.copy(path, dumps / path.name)
+        (crawl / "site.example").mkdir(parents=True, exist_ok=True)
+        shutil.copy(path, crawl / "site.example" / path.name)
+    (tmp_path / "alias").symlink_to(dumps)
+    before = {path: path.read_bytes() for path in [*dumps.iterdir(), *(crawl / "site.example").iterdir()]}
+    cmd = [sys.executable, "-m", "winnow.cli", "clean", "--model", str(trained[0] / "model.skops")]
+    for args in (["--input-dir", str(dumps), "--output-dir", str(dumps)],
+                 ["--input-dir", str(dumps), "--output-dir", str(tmp_path / "alias")],
+                 ["--input-dir", str(dumps), "--output-dir", str(crawl / ".." / "dumps")],
+                 ["--by-site", "--input-dir", str(crawl), "--output-dir", str(crawl)]):
+        proc = subprocess.run([*cmd, *args], capture_output=True, text=True)
+        assert proc.returncode == 1 and "would overwrite the page dumps" in proc.stderr, proc.stderr
+    assert {path: path.read_bytes() for path in before} == before
+    assert sorted(p.name for p in dumps.iterdir()) == sorted(p.name for p in SEED_FILES)
+    # a directory beside (or inside) the input is fine
+    subprocess.run([*cmd, "--input-dir", str(dumps), "--output-dir", str(dumps / "clean")], check=True,
+                   capture_output=True)
+    assert sorted(p.name for p in (dumps / "clean").iterdir()) == sorted(p.name for p in SEED_FILES)
+
+
+def test_cli_clean_reports_an_output_it_cannot_write(trained, tmp_path):
+    """An output path that cannot be a directory fails before cleaning; a file that cannot be written mid-run
+    stops the run with its name (no traceback), and the files written before it are whole."""
+    import shutil
+
+    cmd = [sys.executable, "-m", "winnow.cli", "clean", "--model", str(trained[0] / "model.skops")]
+    (tmp_path / "a-file").write_text("not a directory", encoding="utf-8")
+    for out, message in ((tmp_path / "a-file", "is a file, not a directory"),
+                         (tmp_path / "a-file" / "sub", "cannot be created")):
+        proc = subprocess.run([*cmd, "--input-dir", str(REPO / "data" / "raw"), "--output-dir", str(out)],
+                              capture_output=True, text=True)
+        assert proc.returncode == 1 and message in proc.stderr and "Traceback" not in proc.stderr, proc.stderr
+    crawl, out = tmp_path / "crawl", tmp_path / "out"
+    for site in ("a.example", "b.example"):
+        (crawl / site).mkdir(parents=True)
+        shutil.copy(SEED_FILES[0], crawl / site / SEED_FILES[0].name)
+    out.mkdir()
+    (out / "b.example").write_text("a file where the site's directory goes", encoding="utf-8")
+    proc = subprocess.run([*cmd, "--by-site", "--input-dir", str(crawl), "--output-dir", str(out)],
+                          capture_output=True, text=True)
+    assert proc.returncode == 1 and "Traceback" not in proc.stderr, proc.stderr
+    assert f"cannot write {out / 'b.example' / SEED_FILES[0].name}" in proc.stderr
+    assert "written before it (1)" in proc.stderr
+    alone = subprocess.run([*cmd, str(SEED_FILES[0])], check=True, capture_output=True, text=True).stdout
+    assert (out / "a.example" / SEED_FILES[0].name).read_text(encoding="utf-8") == alone
+
+
 def test_cli_predict_jsonl_and_missing_model(trained, tmp_path):
     cmd = [sys.executable, "-m", "winnow.cli", "predict"]
     proc = subprocess.run([*cmd, "--model", str(trained[0] / "model.skops"), str(SEED_FILES[0])],

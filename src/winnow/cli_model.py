@@ -26,6 +26,29 @@ def _error(message: str) -> typer.Exit:
     return typer.Exit(1)
 
 
+def _refuse_replacing_inputs(input_dir: Path, output_dir: Path, sites: list[str] | None = None) -> None:
+    """Stop before anything is written where cleaned files would replace the page dumps they come from:
+    ``OUT/<name>.txt`` is ``IN/<name>.txt`` when both are one directory (``sites``: ``OUT/<site>`` and
+    ``IN/<site>``)."""
+    from winnow.jsonio import same_place
+
+    pairs = [(input_dir, output_dir)] if sites is None else [(input_dir / s, output_dir / s) for s in sites]
+    for source, target in pairs:
+        if same_place(source, target):
+            raise _error(f"--output-dir {output_dir} would overwrite the page dumps in {source} with their cleaned "
+                         "text (same file names): choose another output directory")
+
+
+def _make_output_dir(output_dir: Path) -> None:
+    """Create ``output_dir`` up front, so that a path that cannot be a directory fails before any cleaning."""
+    if output_dir.exists() and not output_dir.is_dir():
+        raise _error(f"--output-dir {output_dir} is a file, not a directory")
+    try:
+        output_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise _error(f"--output-dir {output_dir} cannot be created: {error.strerror or error}") from None
+
+
 def _load(model_path: Path, threshold: float | None):
     from winnow.memory import tune_for_batches
     from winnow.model import ModelError, load_model
@@ -195,8 +218,10 @@ def clean_command(
     Examples: `winnow clean page.txt`, `cat page.txt | winnow clean -`,
     `winnow clean --input-dir dumps/ --output-dir clean/`. Files that are binary or undecodable are skipped
     with a message; empty results are written as empty files. Each file is written atomically (a temporary
-    file renamed into place) but not synced to disk one by one: after a power loss, rerun. With --by-site (a
-    crawl stored as dumps/<site>/*.txt), pages are also compared with other pages of their site.
+    file renamed into place) but not synced to disk one by one: after a power loss, rerun. The output
+    directory must not be the input directory (the dumps would be overwritten), nor, on datatrove, the
+    excluded one. With --by-site (a crawl stored as dumps/<site>/*.txt), pages are also compared with other
+    pages of their site.
 
     At scale: `winnow clean --engine datatrove --input-format jsonl --input-dir crawl/ --output-dir clean/
     --tasks 8 --workers 2` runs winnow as a datatrove step (output: OUTPUT_DIR/<rank>.jsonl records with id,
@@ -223,10 +248,14 @@ def clean_command(
         raise _error("--input-dir and --output-dir go together")
     if by_site and input_dir is None:
         raise _error("--by-site needs --input-dir (one subdirectory per site) and --output-dir")
-    winnow_model = _load(model, threshold)
     groups = _site_groups(input_dir) if by_site else [(None, _inputs(source, input_dir))]
+    if output_dir is not None:
+        _refuse_replacing_inputs(input_dir, output_dir, [site for site, _ in groups] if by_site else None)
+        _make_output_dir(output_dir)
+    winnow_model = _load(model, threshold)
     total = sum(len(inputs) for _, inputs in groups)
     skipped: list[str] = []
+    written = 0
     with Progress(console=err, transient=True, disable=output_dir is None) as progress:
         task = progress.add_task("cleaning", total=total)
         for site, name, text, records, p in _predictions(groups, winnow_model, skipped, ids=False):
@@ -234,8 +263,13 @@ def clean_command(
             if output_dir is None:
                 sys.stdout.write(cleaned)
             else:
-                write_text_atomic((output_dir if site is None else output_dir / site) / f"{name}.txt", cleaned,
-                                  durable=False)  # rebuilt by a rerun: one fsync per file cost as much as cleaning
+                target = (output_dir if site is None else output_dir / site) / f"{name}.txt"
+                try:  # rebuilt by a rerun: not synced file by file (one fsync per file cost as much as cleaning)
+                    write_text_atomic(target, cleaned, durable=False)
+                except OSError as error:
+                    raise _error(f"cannot write {target}: {error.strerror or error}. The files written before it "
+                                 f"({written}) are complete; rerun once it can be written") from None
+                written += 1
             progress.advance(task)
     if output_dir is not None:
         sites = f" of {len(groups)} sites" if by_site else ""
@@ -277,7 +311,7 @@ def _clean_datatrove(source, input_dir, output_dir, model, threshold, input_form
                      by_site=False) -> None:
     """`winnow clean --engine datatrove`: build the reader -> cleaner -> writer pipeline and run it locally."""
     try:
-        from winnow.datatrove import build_pipeline, cleaner_totals, run_local
+        from winnow.datatrove import SharedDirectoryError, build_pipeline, cleaner_totals, run_local
     except ImportError as error:
         raise _error(f"--engine datatrove needs the extra: pip install 'winnow[datatrove]' ({error})") from None
     if output_dir is None:
@@ -289,12 +323,15 @@ def _clean_datatrove(source, input_dir, output_dir, model, threshold, input_form
         raise _error(f"{input_path} not found")
     _load(model, threshold)  # fail fast on a missing or bad model, before starting workers
     logging_dir = logging_dir if logging_dir is not None else output_dir / "logs"
-    pipeline = build_pipeline(
-        input_path, output_dir, input_format=input_format, text_key=text_key, id_key=id_key, model_path=model,
-        threshold=threshold, min_content_chars=min_content_chars, min_kept_share=min_kept_share,
-        store_decisions=store_decisions, excluded_dir=excluded_dir, compression="gzip" if gzip else None,
-        by_site=by_site,
-    )
+    try:
+        pipeline = build_pipeline(
+            input_path, output_dir, input_format=input_format, text_key=text_key, id_key=id_key, model_path=model,
+            threshold=threshold, min_content_chars=min_content_chars, min_kept_share=min_kept_share,
+            store_decisions=store_decisions, excluded_dir=excluded_dir, compression="gzip" if gzip else None,
+            by_site=by_site,
+        )
+    except SharedDirectoryError as error:
+        raise _error(str(error)) from None
     stats = run_local(pipeline, tasks=tasks, workers=workers, logging_dir=logging_dir)
     if stats is None:
         err.print(f"nothing to do: every task is marked complete in {logging_dir} (remove it or pass a new "

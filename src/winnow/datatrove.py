@@ -33,6 +33,7 @@ from datatrove.pipeline.writers.jsonl import JsonlWriter
 from datatrove.utils.logging import logger
 
 from winnow.clean import PAGE_BATCH, join_kept, predict_sites, predict_texts, site_reference
+from winnow.jsonio import same_place
 from winnow.memory import tune_for_batches
 from winnow.model import DEFAULT_MODEL_PATH, WinnowModel, load_model
 from winnow.segment import PageSentences, segment_text
@@ -252,6 +253,26 @@ def _folder_and_glob(source: str | Path, default_glob: str) -> tuple[str, str | 
     return str(path.resolve()), default_glob, default_glob.startswith("**")
 
 
+class SharedDirectoryError(ValueError):
+    """Two of a pipeline's directories are one: its writers would replace files it reads or writes."""
+
+
+def check_directories(input_folder: str, output_dir: str | Path, excluded_dir: str | Path | None) -> None:
+    """Raise :class:`SharedDirectoryError` where the pipeline would lose documents: its writers open
+    ``<rank>.jsonl`` for writing as the task starts, so in the input folder one replaces an input file of that
+    name before it is read (a datatrove output cleaned again) and is read as input by the next run; and kept and
+    dropped documents written to one directory replace each other."""
+    for option, target in (("--output-dir", output_dir), ("--excluded-dir", excluded_dir)):
+        if target is not None and same_place(input_folder, target):
+            raise SharedDirectoryError(
+                f"{option} {target} is the directory of the input files: datatrove's <rank>.jsonl files could "
+                "overwrite them or be read as input next time; choose another directory")
+    if excluded_dir is not None and same_place(output_dir, excluded_dir):
+        raise SharedDirectoryError(
+            f"--excluded-dir {excluded_dir} is the output directory: kept and dropped documents would be written "
+            "to the same <rank>.jsonl files; choose another directory")
+
+
 def build_pipeline(
     input_path: str | Path,
     output_dir: str | Path,
@@ -273,12 +294,14 @@ def build_pipeline(
 
     ``input_path`` is a file or a directory, local or any fsspec URL such as ``s3://bucket/crawl/`` (JSONL:
     ``*.jsonl``/``*.jsonl.gz``/...; txt: ``*.txt``; or ``glob_pattern``); ``output_dir`` and ``excluded_dir``
-    may be URLs too. Dropped documents go to ``excluded_dir`` when given. The model file must be readable
+    may be URLs too, and must differ from each other and from the input's folder (:func:`check_directories`).
+    Dropped documents go to ``excluded_dir`` when given. The model file must be readable
     on every worker. ``by_site``: see :class:`WinnowCleaner`; txt input is then read as ``<site>/*.txt``.
     """
     txt_glob = "*/*.txt" if by_site else "*.txt"
     default_glob = glob_pattern or ("*.jsonl*" if input_format == "jsonl" else txt_glob)
     folder, glob, recursive = _folder_and_glob(input_path, default_glob)
+    check_directories(folder, output_dir, excluded_dir)
     if input_format == "jsonl":
         reader: BaseDiskReader = JsonlReader(folder, glob_pattern=glob, recursive=recursive, text_key=text_key,
                                              id_key=id_key, limit=limit, add_file_path=False)

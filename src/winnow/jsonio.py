@@ -12,6 +12,19 @@ from pathlib import Path
 from typing import Any
 
 
+def same_place(a: str | Path, b: str | Path) -> bool:
+    """Whether two paths name one file or directory however spelled (relative, ``..``, symlinks), or resolve to
+    the same path where one does not exist yet; URLs (``s3://...``) are the same place when equal up to a
+    final ``/``."""
+    a, b = str(a), str(b)
+    if "://" in a or "://" in b:
+        return a.rstrip("/") == b.rstrip("/")
+    first, second = Path(a), Path(b)
+    if first.exists() and second.exists():
+        return os.path.samefile(first, second)
+    return first.resolve() == second.resolve()
+
+
 class JsonlError(ValueError):
     """A malformed JSON Lines file; the message names file and line, also kept as attributes."""
 
