@@ -444,7 +444,16 @@ def _ngram_fuzz() -> list[str]:
     ascii_pieces = [piece for piece in pieces if piece.isascii()]  # ASCII texts take the byte-copy path
     return (["".join(rng.choice(pieces) for _ in range(rng.randint(0, 30))) for _ in range(3000)]
             + ["".join(rng.choice(ascii_pieces) for _ in range(rng.randint(0, 30))) for _ in range(1000)]
-            + ["", " ", "a", "ab"])
+            + ["", " ", "a", "ab"] + _long_texts(rng))
+
+
+def _long_texts(rng: random.Random) -> list[str]:
+    """Texts of thousands of words (a page dump without sentence punctuation is one sentence): their rows hold
+    more n-gram columns than the bucketed sort takes, few distinct ones repeated or many, so they are sorted by
+    the other sort."""
+    few = ["the", "council", "voted", "on", "the", "budget", "and", "the", "mayor", "said"]
+    many = ["".join(rng.choice("abcdefghij") for _ in range(rng.randint(2, 7))) for _ in range(3000)]
+    return [" ".join(rng.choice(words) for _ in range(n)) for words in (few, many) for n in (900, 5000)]
 
 
 @pytest.mark.parametrize("char_range", CHAR_RANGES)

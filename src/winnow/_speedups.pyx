@@ -343,6 +343,7 @@ cdef int _text_columns(unicode text, Py_ssize_t n_features, int min_n, int max_n
 
 cdef enum:
     _BUCKETS = 64  # n-gram columns are sorted by a bucket pass (64 equal column ranges), then insertion sort
+    _BUCKETED_MAX = 4096  # ... up to this many columns; longer rows (a page-long "sentence") by a comparison sort
 
 
 cdef vector[int32_t] _sorted_scratch
@@ -351,13 +352,16 @@ cdef vector[int32_t] _sorted_scratch
 cdef void _sort_columns(vector[int32_t]& columns, Py_ssize_t n_features) noexcept:
     """Sort columns (all in ``[0, n_features)``) in place. A row holds a hundred or so columns spread evenly
     over the range: one bucket pass, then an insertion sort that moves values only within their bucket, is
-    several times faster than a comparison sort (sorting took more than half of the n-gram time)."""
+    several times faster than a comparison sort (sorting took more than half of the n-gram time). The insertion
+    sort's moves grow with the square of a bucket's size, so rows of more than ``_BUCKETED_MAX`` columns (a page
+    dump without sentence punctuation is one sentence: a 5 MB one took 13 s) are sorted by ``std::sort``; both
+    give the one sorted order."""
     cdef size_t n = columns.size(), i, j
     cdef Py_ssize_t counts[_BUCKETS + 1]
     cdef Py_ssize_t b
     cdef int shift = 0
     cdef int32_t value
-    if n < 32:
+    if n < 32 or n > _BUCKETED_MAX:
         sort(columns.begin(), columns.end())
         return
     while (<int64_t>1 << shift) < n_features:  # a column's bucket: its top 6 bits below 2 ** shift
