@@ -40,7 +40,7 @@ def _refuse_replacing_inputs(input_dir: Path, output_dir: Path, sites: list[str]
 
 
 def _make_output_dir(output_dir: Path) -> None:
-    """Create ``output_dir`` up front, so that a path that cannot be a directory fails before any cleaning."""
+    """Create ``output_dir`` before cleaning, so that a path that cannot be a directory fails before any work."""
     if output_dir.exists() and not output_dir.is_dir():
         raise _error(f"--output-dir {output_dir} is a file, not a directory")
     try:
@@ -251,8 +251,9 @@ def clean_command(
     groups = _site_groups(input_dir) if by_site else [(None, _inputs(source, input_dir))]
     if output_dir is not None:
         _refuse_replacing_inputs(input_dir, output_dir, [site for site, _ in groups] if by_site else None)
-        _make_output_dir(output_dir)
     winnow_model = _load(model, threshold)
+    if output_dir is not None:  # after the model loads: a bad --model leaves no empty directory behind
+        _make_output_dir(output_dir)
     total = sum(len(inputs) for _, inputs in groups)
     skipped: list[str] = []
     written = 0
