@@ -270,6 +270,25 @@ def test_build_is_deterministic_and_replaces_the_folder(project: dict) -> None:
     assert not [p for p in folder.parent.iterdir() if p.name.startswith(".")]  # no temp folders left
 
 
+def test_never_replaces_a_folder_it_did_not_build(project: dict) -> None:
+    """The build swaps its output folder out whole and deletes the old one: a folder that is not an earlier
+    build (the annotations, a data folder holding other files) is refused and left as it was; an empty one or a
+    new path is built into."""
+    annotations = {p: p.read_bytes() for p in project["annotations"].rglob("*") if p.is_file()}
+    for target in (project["annotations"], project["root"]):
+        with pytest.raises(DatasetBuildError, match="not a dataset folder built by winnow"):
+            build_dataset(project["processed"], project["annotations"], target, BuildSettings())
+    assert {p: p.read_bytes() for p in project["annotations"].rglob("*") if p.is_file()} == annotations
+    (project["root"] / "a-file").write_text("x")
+    with pytest.raises(DatasetBuildError, match="is a file"):
+        build_dataset(project["processed"], project["annotations"], project["root"] / "a-file", BuildSettings())
+    empty = project["root"] / "empty"
+    empty.mkdir()
+    build_dataset(project["processed"], project["annotations"], empty, BuildSettings())
+    assert (empty / MANIFEST_NAME).is_file()
+    build_dataset(project["processed"], project["annotations"], empty, BuildSettings())  # its own build: replaced
+
+
 @pytest.mark.parametrize("change, reason", [
     ({"sentence_id": "a1:000000000000"}, "does not exist in the segmented data"),
     ({"label": "maybe"}, "label 'maybe' is not one of"),

@@ -39,7 +39,8 @@ PUBLISH_HELP = (
 def build(
     processed_dir: Path = typer.Option(Path("data/processed"), help="articles.jsonl + sentences.jsonl (make data)."),
     annotations_dir: Path = typer.Option(Path("annotations"), help="Root of the gold annotation JSONL files."),
-    out_dir: Path = typer.Option(Path("data/dataset"), help="The dataset folder to (re)create."),
+    out_dir: Path = typer.Option(Path("data/dataset"), help="The dataset folder to (re)create: new, empty, or "
+                                                           "an earlier build (it is replaced whole)."),
     include_restricted: bool = typer.Option(
         False, "--include-restricted",
         help="Also include articles whose rights are restricted: a LOCAL/PRIVATE build that the card marks "

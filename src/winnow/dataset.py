@@ -276,6 +276,21 @@ def file_listing(folder: Path) -> dict[str, dict[str, Any]]:
     }
 
 
+def check_replaceable(out_dir: Path) -> None:
+    """Raise :class:`DatasetBuildError` unless ``out_dir`` may be replaced wholesale: it does not exist, is an
+    empty directory, or is a dataset folder of an earlier build (it holds :data:`MANIFEST_NAME`). Anything else
+    (``annotations/``, ``data/``, a home directory: the build swaps the folder out and deletes it) is refused."""
+    if not out_dir.exists():
+        return
+    if not out_dir.is_dir():
+        raise DatasetBuildError(f"--out-dir {out_dir} is a file, not a directory")
+    if (out_dir / MANIFEST_NAME).is_file() or not any(out_dir.iterdir()):
+        return
+    raise DatasetBuildError(f"--out-dir {out_dir} already holds files and is not a dataset folder built by winnow "
+                            f"(no {MANIFEST_NAME}): the build replaces its folder as a whole, so it refuses to "
+                            "delete this one; choose a new or empty directory")
+
+
 def _replace_folder(tmp: Path, out_dir: Path) -> None:
     """Swap a finished temporary folder into place, so a failed build never leaves a half-written one."""
     old = None
@@ -292,6 +307,7 @@ def build_dataset(processed_dir: str | Path, annotations_dir: str | Path, out_di
     """Build the whole dataset folder from processed data and annotations (see the module docstring)."""
     settings = settings or BuildSettings()
     processed_dir, annotations_dir, out_dir = Path(processed_dir), Path(annotations_dir), Path(out_dir)
+    check_replaceable(out_dir)
     articles, sentences, annotations = load_inputs(processed_dir, annotations_dir)
     kept, excluded = select_articles(articles, settings.include_restricted)
     _log_rights(articles, kept, excluded, settings.include_restricted)
@@ -324,6 +340,7 @@ def build_dataset(processed_dir: str | Path, annotations_dir: str | Path, out_di
         for path in tmp.rglob("*"):
             path.chmod(0o755 if path.is_dir() else 0o644)
         tmp.chmod(0o755)
+        check_replaceable(out_dir)  # again: the folder may have changed while the shards were written
         _replace_folder(tmp, out_dir)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
