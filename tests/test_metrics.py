@@ -12,11 +12,13 @@ from winnow.metrics import (
     confusion_counts,
     fast_sentence_prf,
     kind_leakage,
+    page_mean_f1,
     page_shingle_scores,
     per_group_sentence_prf,
     per_group_shingle_f1,
     prf_from_counts,
     sentence_prf,
+    sentence_scores_from_counts,
     shingle_f1,
     shingle_prf_from_scores,
     shingle_score_rows,
@@ -150,6 +152,32 @@ def test_counts_match_sklearn() -> None:
 ])
 def test_fast_sentence_prf_equals_sklearn(y_true: list[int], y_pred: list[int]) -> None:
     assert fast_sentence_prf(y_true, y_pred) == pytest.approx(sentence_prf(y_true, y_pred))
+
+
+def test_page_mean_f1_weighs_pages_alike() -> None:
+    # one long page kept whole and right (F1 1), two short pages whose content is all dropped (F1 0)
+    long_page = confusion_counts([1] * 900 + [0] * 100, [1] * 900 + [0] * 100)
+    short = confusion_counts([1, 1, 0], [0, 0, 0])
+    counts = np.stack([long_page, short, short])
+    assert prf_from_counts(counts)["f1"] == pytest.approx(2 * 900 / (2 * 900 + 4))  # pooled: the long page rules
+    assert page_mean_f1(counts) == pytest.approx(1 / 3)
+    per_page = [fast_sentence_prf(t, p)["f1"] for t, p in [([1, 0, 1], [1, 1, 1]), ([1, 1], [1, 0])]]
+    two = np.stack([confusion_counts([1, 0, 1], [1, 1, 1]), confusion_counts([1, 1], [1, 0])])
+    assert page_mean_f1(two) == pytest.approx(np.mean(per_page))
+
+
+def test_page_mean_f1_skips_pages_without_content_either_way() -> None:
+    nothing = confusion_counts([0, 0], [0, 0])  # no gold content, none kept: no F1
+    kept_cruft = confusion_counts([0, 0], [1, 0])  # no gold content, cruft kept: F1 0
+    right = confusion_counts([1, 0], [1, 0])
+    assert page_mean_f1(np.stack([nothing, right])) == pytest.approx(1.0)
+    assert page_mean_f1(np.stack([nothing, kept_cruft, right])) == pytest.approx(0.5)
+    assert page_mean_f1(np.stack([nothing])) is None
+    assert page_mean_f1(np.zeros((0, 4))) is None
+    scores = sentence_scores_from_counts(np.stack([nothing, right]))
+    assert scores == {**prf_from_counts(np.stack([nothing, right])), "page_mean_f1": pytest.approx(1.0)}
+    ci = bootstrap_ci(np.stack([right, kept_cruft] * 5), sentence_scores_from_counts, n_boot=100, seed=0)
+    assert 0.0 <= ci["page_mean_f1"]["low"] < 0.5 < ci["page_mean_f1"]["high"] <= 1.0
 
 
 def test_bootstrap_is_deterministic_and_brackets_the_estimate() -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import pyarrow as pa
 import pytest
 
@@ -17,6 +18,7 @@ from winnow.report import (
     metrics_dict,
     page_rows_from_predictions,
     render_report_md,
+    sentence_table,
     write_metrics_json,
     write_plots,
 )
@@ -91,8 +93,12 @@ def test_sentence_metrics_per_system_and_corpus() -> None:
     assert model_alpha["n_pages"] == 2
     keep_beta = metrics["sentence"]["keep_everything"]["beta"]
     assert keep_beta["recall"] == 1.0 and keep_beta["precision"] == pytest.approx(2 / 3, abs=1e-6)
-    assert set(model_alpha["ci"]) == {"precision", "recall", "f1"}
+    assert set(model_alpha["ci"]) == {"precision", "recall", "f1", "page_mean_f1"}
     assert model_alpha["ci"]["f1"]["low"] <= model_alpha["f1"] <= model_alpha["ci"]["f1"]["high"]
+    # alpha's two pages are on two sites: the page mean is the mean of the sites' F1
+    by_site = metrics["sentence_by_site"]["model"]["alpha"]
+    assert model_alpha["page_mean_f1"] == pytest.approx(np.mean([r["f1"] for r in by_site.values()]), abs=1e-6)
+    assert "| F1, mean over pages [95% CI] |" in sentence_table(metrics)
 
 
 def test_breakdowns_shingles_and_flags() -> None:

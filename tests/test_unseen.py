@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 from typer.testing import CliRunner
@@ -23,8 +24,10 @@ from winnow.unseen import (
     page_groups,
     scored_systems,
     sentence_counts,
+    sentence_summary,
     summarise_systems,
     trained_pages,
+    unseen_markdown,
     unseen_pages,
     write_unseen,
 )
@@ -131,6 +134,19 @@ def test_sentence_counts_use_only_labelled_sentences() -> None:
     labels = {"a:1": 1, "a:2": 1, "b:1": 0, "c:9": 1}  # a:3 ambiguous (no label), c:9 not segmented alike
     counts, unmatched = sentence_counts(outputs, labels)
     assert counts.tolist() == [[1, 0, 1, 0], [0, 0, 0, 1]] and unmatched == 1
+
+
+def test_sentence_summary_pools_sentences_and_averages_pages() -> None:
+    pages = [{"corpus": "c"}, {"corpus": "c"}, {"corpus": "c"}]
+    counts = np.array([[90, 0, 0, 10], [0, 0, 2, 1], [0, 0, 0, 5]])  # right; content all dropped; no content
+    summary = sentence_summary(counts, pages, n_boot=50, seed=0)["c"]
+    assert summary["f1"]["value"] == pytest.approx(180 / 182)  # pooled: the long page rules
+    assert summary["page_mean_f1"]["value"] == pytest.approx(0.5)  # the page without content either way skipped
+    assert summary["page_mean_f1"]["low"] <= 0.5 <= summary["page_mean_f1"]["high"]
+    assert summary["sentences"] == 108
+    assert "| c | winnow | 1.000 | 0.978 | 0.989 [0.000, 1.000] | 0.500 [0.000, 1.000] | 108 |" in unseen_markdown({
+        "model": "m", "threshold": 0.5, "n_boot": 50, "seed": 0, "reference_system": "trafilatura", "pages": {},
+        "shingle": {}, "sentence": {"winnow": {"c": summary}}})
 
 
 def test_eval_unseen_cli_end_to_end(seed_model, inputs: dict[str, Path], tmp_path: Path) -> None:

@@ -32,10 +32,11 @@ from winnow.metrics import (
     confusion_counts,
     group_rows,
     kind_leakage,
+    page_mean_f1,
     page_shingle_scores,
     per_group_sentence_prf,
-    prf_from_counts,
     sentence_prf,
+    sentence_scores_from_counts,
     shingle_f1,
     shingle_prf_from_scores,
     shingle_score_rows,
@@ -138,8 +139,9 @@ def sentence_metrics(rows: list[dict[str, Any]], n_boot: int = N_BOOT, seed: int
     counts = np.stack([confusion_counts([int(r["y_true"]) for r in page], [int(r["y_pred"]) for r in page])
                        for page in by_page.values()]) if by_page else np.zeros((0, 4))
     result["n_pages"] = len(by_page)
+    result["page_mean_f1"] = page_mean_f1(counts)
     result["ci"] = {k: {"low": v["low"], "high": v["high"]}
-                    for k, v in bootstrap_ci(counts, prf_from_counts, n_boot, seed).items()}
+                    for k, v in bootstrap_ci(counts, sentence_scores_from_counts, n_boot, seed).items()}
     return result
 
 
@@ -304,21 +306,26 @@ def _corpora(section: Mapping[str, Mapping[str, Any]]) -> list[str]:
     return sorted({corpus for by_corpus in section.values() for corpus in by_corpus})
 
 
-def _scores_table(metrics: Mapping[str, Any], section: str, counts: Sequence[tuple[str, str]]) -> str:
-    """Precision/recall/F1 with CIs per corpus and system, plus the given (header, key) count columns."""
+def _scores_table(metrics: Mapping[str, Any], section: str, counts: Sequence[tuple[str, str]],
+                  scores: Sequence[tuple[str, str]] = ()) -> str:
+    """Precision/recall/F1 with CIs per corpus and system, then the given (header, key) score columns with CIs
+    and (header, key) count columns."""
     rows = []
     for corpus in _corpora(metrics[section]):
         for system, by_corpus in metrics[section].items():
             if corpus in by_corpus:
                 r = by_corpus[corpus]
                 rows.append([corpus, _system_label(metrics, system), _with_ci(r, "precision"),
-                             _with_ci(r, "recall"), _with_ci(r, "f1"), *(r[key] for _, key in counts)])
+                             _with_ci(r, "recall"), _with_ci(r, "f1"), *(_with_ci(r, key) for _, key in scores),
+                             *(r[key] for _, key in counts)])
     headers = ["corpus", "system", "precision [95% CI]", "recall [95% CI]", "F1 [95% CI]"]
-    return md_table(headers + [header for header, _ in counts], rows)
+    return md_table(headers + [f"{header} [95% CI]" for header, _ in scores] + [header for header, _ in counts], rows)
 
 
 def sentence_table(metrics: Mapping[str, Any]) -> str:
-    return _scores_table(metrics, "sentence", [("sentences", "n"), ("pages", "n_pages")])
+    """Pooled P/R/F1 (every sentence counts once) and the page mean of F1 (every page counts once)."""
+    return _scores_table(metrics, "sentence", [("sentences", "n"), ("pages", "n_pages")],
+                         [("F1, mean over pages", "page_mean_f1")])
 
 
 def shingle_table(metrics: Mapping[str, Any]) -> str:

@@ -28,7 +28,7 @@ from winnow.metrics import (
     bootstrap_ci,
     confusion_counts,
     page_shingle_scores,
-    prf_from_counts,
+    sentence_scores_from_counts,
     shingle_prf_from_scores,
     shingle_score_rows,
     shingle_tokens,
@@ -245,14 +245,15 @@ def summarise_systems(scored: Mapping[str, ScoredSystem], groups: Mapping[str, n
 
 def sentence_summary(counts: np.ndarray, pages: Sequence[Mapping[str, Any]], n_boot: int, seed: int,
                      ) -> dict[str, dict[str, Any]]:
-    """Sentence P/R/F1 of the content class per group of :func:`page_groups`, with page-bootstrap intervals."""
+    """Sentence P/R/F1 of the content class per group of :func:`page_groups` (pooled over its sentences) and
+    the mean of the pages' own F1 (:func:`winnow.metrics.page_mean_f1`), with page-bootstrap intervals."""
     out = {}
     for group, members in page_groups(pages).items():
         rows = counts[members]
-        point = prf_from_counts(rows)
-        intervals = bootstrap_ci(rows, prf_from_counts, n_boot=n_boot, seed=seed)
+        point = sentence_scores_from_counts(rows)
+        intervals = bootstrap_ci(rows, sentence_scores_from_counts, n_boot=n_boot, seed=seed)
         out[group] = {key: _with_interval(point[key], intervals.get(key, {}))
-                      for key in ("precision", "recall", "f1")} | {"sentences": int(rows.sum())}
+                      for key in ("precision", "recall", "f1", "page_mean_f1")} | {"sentences": int(rows.sum())}
     return out
 
 
@@ -355,11 +356,17 @@ def unseen_markdown(metrics: Mapping[str, Any]) -> str:
                          f"{v['pages']} | {v['pages_without_output']} |")
     lines += _gold_share_lines(metrics)
     lines += ["", "## Sentence level (silver labels, ambiguous alignments left out as in training)", "",
-              "| group | system | precision | recall | F1 [95% CI] | sentences |", "|---|---|---:|---:|---|---:|"]
+              "Precision, recall and F1 are pooled over the group's sentences, so a page weighs by its sentences "
+              "(a forum thread can hold thousands); the mean over pages of each page's F1 weighs pages alike, "
+              "like the shingle F1 (pages with neither gold nor kept content are skipped).", "",
+              "| group | system | precision | recall | F1 [95% CI] | F1, mean over pages [95% CI] | sentences |",
+              "|---|---|---:|---:|---|---|---:|"]
     for name, groups in metrics["sentence"].items():
         for group, v in groups.items():
+            page_mean = _interval(v["page_mean_f1"]) if "page_mean_f1" in v else "–"
             lines.append(f"| {group} | {name} | {_interval({'value': v['precision']['value']})} | "
-                         f"{_interval({'value': v['recall']['value']})} | {_interval(v['f1'])} | {v['sentences']} |")
+                         f"{_interval({'value': v['recall']['value']})} | {_interval(v['f1'])} | {page_mean} | "
+                         f"{v['sentences']} |")
     return "\n".join(lines) + "\n"
 
 
