@@ -363,10 +363,9 @@ def unseen_markdown(metrics: Mapping[str, Any]) -> str:
               "|---|---|---:|---:|---|---|---:|"]
     for name, groups in metrics["sentence"].items():
         for group, v in groups.items():
-            page_mean = _interval(v["page_mean_f1"]) if "page_mean_f1" in v else "–"
             lines.append(f"| {group} | {name} | {_interval({'value': v['precision']['value']})} | "
-                         f"{_interval({'value': v['recall']['value']})} | {_interval(v['f1'])} | {page_mean} | "
-                         f"{v['sentences']} |")
+                         f"{_interval({'value': v['recall']['value']})} | {_interval(v['f1'])} | "
+                         f"{_interval(v['page_mean_f1'])} | {v['sentences']} |")
     return "\n".join(lines) + "\n"
 
 
