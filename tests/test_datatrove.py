@@ -234,7 +234,7 @@ def test_by_site_groups_documents_by_site_field_or_url_host(model_path, monkeypa
     def recording(sites, model, batch_size=64, ids=True):
         sites = list(sites)
         for site, items, reference in sites:
-            members = None if reference is None else sorted(reference.members)
+            members = None if reference is None else {name: sorted(pages) for name, pages in reference.members.items()}
             calls.append((site, [article_id for article_id, _ in items], members))
         return real(sites, model, batch_size, ids)
 
@@ -248,7 +248,7 @@ def test_by_site_groups_documents_by_site_field_or_url_host(model_path, monkeypa
     kept = list(WinnowCleaner(model_path, by_site=True).run(iter(documents)))
     assert [doc.id for doc in kept] == ["a", "b", "a", "c", "d"]  # input order, whatever the grouping
     assert sorted(calls, key=str) == sorted([
-        ("news.example", ["a", "b", "a#2"], [f"news.example\x1fnews.example\x1f{key}" for key in ("a", "a#2", "b")]),
+        ("news.example", ["a", "b", "a#2"], {"news.example": [f"news.example\x1f{key}" for key in ("a", "a#2", "b")]}),
         (None, ["c"], None),
         ("other.example", ["d"], None),  # a site with one page: nothing to compare it with
     ], key=str)

@@ -94,3 +94,29 @@ def test_a_page_outside_a_one_page_reference_is_compared_with_that_page():
     x = pd.DataFrame(site_repetition_features(table[table["article_id"] == "a2"], reference), columns=SITE_FEATURES)
     assert np.allclose(x["site_log_other_pages"], np.log1p(1))
     assert x["site_sentence_share"].tolist() == [1.0, 1.0, 0.0, 1.0, 1.0]  # home, News, prose, date line, home
+
+
+def test_normalise_is_lower_case_digits_as_zero_and_single_spaces():
+    import re
+    import sys
+
+    from winnow.features import digits_to_zero
+    from winnow.site_features import normalise
+
+    spaces = "".join(char for char in map(chr, range(sys.maxunicode + 1)) if re.fullmatch(r"\s", char))
+    texts = ["Posted 12 May 2021", f"a{spaces}b", "  Ünïcode ٣ ΣΑΣ  ", "", "nul\x00inside 7", "x\x00", "\x00"]
+
+    def definition(text: str) -> str:
+        return re.sub(r"\s+", " ", digits_to_zero(text.lower())).strip()
+
+    for batch in (texts, texts[:4], texts[4:], [texts[0]], []):  # joined in one pass, or (NUL) one by one
+        assert normalise(batch) == [definition(text) for text in batch]
+    assert normalise(["Posted 12 May 2021"]) == ["posted 00 may 0000"]
+
+
+def test_merged_references_give_each_site_its_own_numbers():
+    table = _table(PAGES)
+    expected = site_repetition_features(table)
+    sites = ("a.com", "dragnet:unknown-site")
+    by_site = [SiteReference.build(table[table["site"].eq(site).to_numpy()]) for site in sites]
+    assert np.array_equal(site_repetition_features(table, SiteReference.merge(by_site)), expected)

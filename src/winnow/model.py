@@ -201,7 +201,7 @@ def featurize(table: pd.DataFrame, ngram_features: int | None, site_reference: S
     ngrams = None
     if ngram_features:
         ngrams = DistinctNgrams(NgramTexts(unique.texts, unique.lowered, ngram_features, char_range), unique.rows)
-    return FeatureSet(meta, dense_parts, ngrams, site_repetition_features(table, site_reference))
+    return FeatureSet(meta, dense_parts, ngrams, site_repetition_features(table, site_reference, unique))
 
 
 def ngram_matrix(texts: list[str], n_features: int, low: list[str] | None = None,

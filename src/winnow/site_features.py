@@ -7,22 +7,22 @@ pages of each site directory, before cleaning any page. So a page's features dep
 reference pages, never on batch sizes or on the order pages arrive in.
 
 Input is a sentence table (see :mod:`winnow.features`) with the columns ``article_id``, ``block``, ``text`` and
-optionally ``site``, rows grouped by article and ordered by ``index``. A page whose site is unknown (no
-``site`` column, a missing or empty value, or a catch-all group ending in :data:`UNKNOWN_SITE_SUFFIX`, which is
-how training tables group silver pages without a site) is a site of its own: all its features are 0.
+optionally ``site``, rows grouped by article (a page is its run of rows, and its site is its first row's) and
+ordered by ``index``. A page whose site is unknown (no ``site`` column, a missing or empty value, or a catch-all
+group ending in :data:`UNKNOWN_SITE_SUFFIX`, which is how training tables group silver pages without a site) is a
+site of its own: all its features are 0.
 """
 
 from __future__ import annotations
 
-import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 
 import numpy as np
 import pandas as pd
 
-from winnow.features import article_bounds, digits_to_zero, distinct, stack_columns, window_means
+from winnow.features import DistinctTexts, article_bounds, digits_to_zero, lowered, stack_columns, window_means
 
 REFERENCE_PAGES = 30  # pages of a site every page is compared with (training sites have at most 30)
 UNKNOWN_SITE_SUFFIX = ":unknown-site"
@@ -35,133 +35,145 @@ SITE_FEATURES = (
     "site_page_share",  # mean of site_sentence_share over the whole page (how templated the page is)
 )
 _WINDOWS = (2, 5)
-_SEP = "\x1f"
-_SPACES = re.compile(r"\s+")
+_UNKNOWN = object()  # the site of a page that is a site of its own
 
 
-def normalise(texts: pd.Series) -> pd.Series:
-    """Lower case, every digit -> 0, runs of white space -> one space, stripped (dates/counts still match)."""
-    distinct_texts, rows = distinct(texts.astype(str))
-    normalised = np.array([_SPACES.sub(" ", digits_to_zero(text.lower())).strip() for text in distinct_texts],
-                          dtype=object)
-    return pd.Series(normalised[rows], index=texts.index, dtype=object)
+def normalise(texts: Sequence[str], low: Sequence[str] | None = None) -> list[str]:
+    """Lower case, every digit -> 0, runs of white space -> one space, stripped (dates/counts still match).
+    ``low``: the texts lower-cased, where the caller has them. Digits are replaced in one pass over the texts
+    joined by NUL (a text holding NUL is done alone); ``str.split`` splits on the white space ``\\s`` matches."""
+    low = lowered(texts) if low is None else low
+    joined = "\x00".join(low)
+    zeroed = (digits_to_zero(joined).split("\x00") if low and joined.count("\x00") == len(low) - 1
+              else [digits_to_zero(text) for text in low])
+    return [" ".join(text.split()) for text in zeroed]
 
 
-def site_of_rows(table: pd.DataFrame) -> pd.Series:
-    """The site of every row; a page with an unknown site gets a key of its own."""
-    pages = table["article_id"].astype(str)
-    if "site" not in table:
-        return "\x00page:" + pages
-    site = table["site"].astype(object).where(table["site"].notna(), "").astype(str)
-    unknown = (site == "") | site.str.endswith(UNKNOWN_SITE_SUFFIX)
-    return site.where(~unknown, "\x00page:" + pages)
+def _known_site(value: object) -> object:
+    """A page's site as given, or _UNKNOWN (missing, empty, or a training table's catch-all group)."""
+    site = "" if value is None or pd.isna(value) else str(value)
+    return _UNKNOWN if site == "" or site.endswith(UNKNOWN_SITE_SUFFIX) else site
+
+
+class _Pages:
+    """A sentence table's pages (runs of rows: rows are grouped by page) with their site, and its rows'
+    normalised sentences and lines (computed on first use, once)."""
+
+    def __init__(self, table: pd.DataFrame, unique: DistinctTexts | None = None):
+        self.table, self.unique = table, unique
+        self.bounds = article_bounds(table["article_id"].to_numpy())
+        firsts = self.bounds[:-1]
+        self.ids = [str(page) for page in table["article_id"].to_numpy()[firsts].tolist()]
+        given = table["site"].to_numpy()[firsts].tolist() if "site" in table else [None] * len(self.ids)
+        known: dict[object, object] = {}
+        sites = [known[value] if value in known else known.setdefault(value, _known_site(value)) for value in given]
+        # a page whose site is unknown is a site of its own
+        self.sites = [site if site is not _UNKNOWN else "\x00page:" + page for site, page in zip(sites, self.ids,
+                                                                                                strict=True)]
+
+    def runs(self) -> Iterator[tuple[str, str, int, int]]:
+        """``(site, page, first row, end row)`` of every page."""
+        return zip(self.sites, self.ids, self.bounds[:-1].tolist(), self.bounds[1:].tolist(), strict=True)
+
+    def per_row(self, values: Sequence[float]) -> np.ndarray:
+        return np.repeat(np.asarray(values, dtype=np.float64), np.diff(self.bounds))
+
+    @cached_property
+    def sentences(self) -> list[str]:
+        unique = self.unique if self.unique is not None else DistinctTexts(self.table["text"].astype(str))
+        return np.array(normalise(unique.texts, unique.lowered), dtype=object)[unique.rows].tolist()
+
+    @cached_property
+    def lines(self) -> list[str]:
+        """Per row, the normalised text of its whole block (its page's run of rows with the same block number),
+        each sentence followed by a space."""
+        blocks = self.table["block"].to_numpy()
+        starts = np.union1d(self.bounds[:-1], np.flatnonzero(blocks[1:] != blocks[:-1]) + 1).tolist()
+        sentences, lines = self.sentences, []
+        for lo, hi in zip(starts, [*starts[1:], len(blocks)], strict=True):
+            lines += [" ".join(sentences[lo:hi]) + " "] * (hi - lo)
+        return lines
 
 
 @dataclass(frozen=True)
 class SiteReference:
-    """What the reference pages of each site hold.
+    """What the reference pages of each site hold, per site: ``pages``, how many reference pages it has;
+    ``members``, their article ids; ``sentences`` / ``blocks``, for each normalised sentence / line, on how many of
+    them it occurs."""
 
-    ``pages``: number of reference pages per site; ``members``: ``site + SEP + article_id`` of every reference
-    page; ``sentences`` / ``blocks``: for ``site + SEP + normalised text``, on how many reference pages it occurs.
-    """
-
-    pages: pd.Series
-    members: frozenset[str]
-    sentences: pd.Series
-    blocks: pd.Series
+    pages: dict[str, int]
+    members: dict[str, frozenset[str]]
+    sentences: dict[str, dict[str, int]]
+    blocks: dict[str, dict[str, int]]
 
     @classmethod
     def build(cls, table: pd.DataFrame, limit: int = REFERENCE_PAGES) -> SiteReference:
         """The reference of the sites in ``table``: the first ``limit`` pages (by article id) of each site."""
-        return cls._from_rows(_Rows(table), limit)
+        return cls._of_pages(_Pages(table), limit)
 
     @classmethod
-    def _from_rows(cls, rows: _Rows, limit: int = REFERENCE_PAGES) -> SiteReference:
-        first = (pd.DataFrame({"site": rows.site, "page": rows.page}).drop_duplicates()
-                 .sort_values(["site", "page"], kind="stable"))
-        first = first[first.groupby("site").cumcount() < limit]
-        members = first["site"] + _SEP + first["page"]
-        chosen = rows.member_key.isin(set(members)).to_numpy()
-        return cls(
-            pages=first["site"].value_counts(),
-            members=frozenset(members),
-            sentences=_pages_holding(rows.sentence_key[chosen], rows.member_key[chosen]),
-            blocks=_pages_holding(rows.block_key[chosen], rows.member_key[chosen]),
-        )
+    def _of_pages(cls, pages: _Pages, limit: int = REFERENCE_PAGES) -> SiteReference:
+        ids_of: dict[str, set[str]] = {}
+        for site, page in zip(pages.sites, pages.ids, strict=True):
+            ids_of.setdefault(site, set()).add(page)
+        members = {site: frozenset(sorted(ids)[:limit]) for site, ids in ids_of.items()}
+        sentences: dict[str, dict[str, int]] = {site: {} for site in members}
+        blocks: dict[str, dict[str, int]] = {site: {} for site in members}
+        for site, page, lo, hi in pages.runs():
+            if page in members[site]:
+                _count_once(sentences[site], pages.sentences[lo:hi])
+                _count_once(blocks[site], pages.lines[lo:hi])
+        return cls({site: len(ids) for site, ids in members.items()}, members, sentences, blocks)
 
     @classmethod
     def merge(cls, references: Iterable[SiteReference]) -> SiteReference:
         """One reference for the sites of several (each site in one of them only)."""
         refs = list(references)
-        return cls(pages=pd.concat([r.pages for r in refs]), members=frozenset().union(*(r.members for r in refs)),
-                   sentences=pd.concat([r.sentences for r in refs]), blocks=pd.concat([r.blocks for r in refs]))
+        return cls(*({site: value for r in refs for site, value in getattr(r, name).items()}
+                     for name in ("pages", "members", "sentences", "blocks")))
 
 
-class _Rows:
-    """The keys of every row of a sentence table: its site and page (cheap), its sentence and its line (the
-    text work, done on first use and once)."""
-
-    def __init__(self, table: pd.DataFrame):
-        self.table = table
-        self.site = site_of_rows(table).reset_index(drop=True)
-        self.page = table["article_id"].astype(str).reset_index(drop=True)
-        self.member_key = self.site + _SEP + self.page
-        self.page_no = pd.factorize(table["article_id"])[0]
-
-    @cached_property
-    def _sentences(self) -> pd.Series:
-        return normalise(self.table["text"]).reset_index(drop=True)
-
-    @cached_property
-    def sentence_key(self) -> pd.Series:
-        return self.site + _SEP + self._sentences
-
-    @cached_property
-    def block_key(self) -> pd.Series:
-        blocks = _block_texts(self._sentences.to_numpy(dtype=object), self.page_no, self.table["block"].to_numpy())
-        return self.site + _SEP + blocks
+def _count_once(counts: dict[str, int], texts: list[str]) -> None:
+    """Add one to the count of every distinct text of one page."""
+    for text in set(texts):
+        counts[text] = counts.get(text, 0) + 1
 
 
-def _pages_holding(keys: pd.Series, pages: pd.Series) -> pd.Series:
-    """For every key, on how many distinct pages it occurs."""
-    return pd.DataFrame({"key": keys, "page": pages}).drop_duplicates()["key"].value_counts()
-
-
-def _block_texts(texts: np.ndarray, pages: np.ndarray, blocks: np.ndarray) -> pd.Series:
-    """Per row, the text of its whole block: its run of rows with the same page and block, joined by spaces."""
-    if len(texts) == 0:
-        return pd.Series([], dtype=object)
-    new_block = np.r_[True, (pages[1:] != pages[:-1]) | (blocks[1:] != blocks[:-1])]
-    joined = np.add.reduceat(texts + " ", np.flatnonzero(new_block))  # object arrays: string concatenation
-    return pd.Series(joined[np.cumsum(new_block) - 1])
-
-
-def site_repetition_features(table: pd.DataFrame, reference: SiteReference | None = None) -> np.ndarray:
+def site_repetition_features(table: pd.DataFrame, reference: SiteReference | None = None,
+                             unique: DistinctTexts | None = None) -> np.ndarray:
     """Per sentence, how much of it recurs on the other reference pages of its site (columns:
-    :data:`SITE_FEATURES`). ``reference`` defaults to the one built from ``table`` itself.
+    :data:`SITE_FEATURES`). ``reference`` defaults to the one built from ``table`` itself; ``unique``:
+    ``DistinctTexts(table["text"])``, where the caller has it.
 
     A text counts once per page however often the page repeats it (in-page repetition is a page feature).
     Shares are 0 when the site has no other reference page.
     """
+    nothing = np.zeros((len(table), len(SITE_FEATURES)), order="F")
     if len(table) == 0 or "site" not in table:  # without sites every page is a site of its own: nothing recurs
-        return np.zeros((len(table), len(SITE_FEATURES)), order="F")
-    rows = _Rows(table)
+        return nothing
+    pages = _Pages(table, unique)
     if reference is None:
-        if not rows.site[~rows.member_key.duplicated()].duplicated().any():  # no site with two pages
-            return np.zeros((len(table), len(SITE_FEATURES)), order="F")
-        reference = SiteReference._from_rows(rows)
-    own = rows.member_key.isin(reference.members).to_numpy(dtype=np.float64)  # the page is a reference page
-    other_pages = rows.site.map(reference.pages).fillna(0).to_numpy(dtype=np.float64) - own
+        if len(set(zip(pages.sites, pages.ids, strict=True))) == len(set(pages.sites)):  # no site with two pages
+            return nothing
+        reference = SiteReference._of_pages(pages)
+    own_page = [page in reference.members.get(site, ()) for site, page in zip(pages.sites, pages.ids, strict=True)]
+    own = pages.per_row(own_page)  # the row's page is a reference page
+    other_pages = pages.per_row([reference.pages.get(site, 0) for site in pages.sites]) - own
     if not (other_pages > 0).any():  # nothing to compare with (e.g. every page alone): skip the text work
-        return np.zeros((len(table), len(SITE_FEATURES)), order="F")
+        return nothing
 
-    def share(keys: pd.Series, holding: pd.Series) -> np.ndarray:
-        others_holding = keys.map(holding).fillna(0).to_numpy(dtype=np.float64) - own
-        return np.divide(others_holding, other_pages, out=np.zeros(len(keys)), where=other_pages > 0)
+    def share(texts: list[str], holding: dict[str, dict[str, int]]) -> np.ndarray:
+        counts: list[int] = []
+        for site, _, lo, hi in pages.runs():
+            on_site = holding.get(site, {})
+            counts += [on_site.get(text, 0) for text in texts[lo:hi]]
+        others_holding = np.array(counts, dtype=np.float64) - own
+        return np.divide(others_holding, other_pages, out=np.zeros(len(texts)), where=other_pages > 0)
 
-    sentence_share = share(rows.sentence_key, reference.sentences)
-    block_share = share(rows.block_key, reference.blocks)
-    page_share = pd.Series(sentence_share).groupby(rows.page_no).transform("mean").to_numpy()
-    windows = window_means(sentence_share, article_bounds(rows.page_no), _WINDOWS)
+    sentence_share = share(pages.sentences, reference.sentences)
+    block_share = share(pages.lines, reference.blocks)
+    page_no = pd.factorize(table["article_id"])[0]
+    page_share = pd.Series(sentence_share).groupby(page_no).transform("mean").to_numpy()
+    windows = window_means(sentence_share, article_bounds(page_no), _WINDOWS)
     return stack_columns([np.log1p(np.maximum(other_pages, 0)), sentence_share, block_share, *windows,
                           page_share])
