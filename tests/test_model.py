@@ -303,6 +303,37 @@ def test_pages_of_many_sites_share_batches_without_mixing(trained):
     assert len(together) == 2
 
 
+def test_cleaning_reuses_the_reference_pages_sentences(trained, monkeypatch):
+    """Without sentence ids (cleaning), a site's reference pages are segmented once, for the reference: the same
+    records and numbers as segmenting them again; a page whose text differs from the reference's is segmented."""
+    import numpy as np
+
+    import winnow.clean as clean
+
+    model = load_model(trained[0] / "model.skops")
+    pages = [(path.stem, path.read_text(encoding="utf-8")) for path in SEED_FILES]
+    reference = clean.site_reference(pages, "a.example")
+    assert set(reference.segmented) == {article_id for article_id, _ in pages}
+    segmented: list[str] = []
+    real = clean.segment_pages
+
+    def recording(articles, ids=True):
+        articles = list(articles)
+        segmented.extend(article_id for article_id, _ in articles)
+        return real(articles, ids)
+
+    monkeypatch.setattr(clean, "segment_pages", recording)
+    edited = (pages[1][0], pages[1][1] + "\nOne more line.")
+    reused = list(clean.predict_sites([("a.example", [*pages, edited], reference)], model, ids=False))
+    assert segmented == [edited[0]]
+    again = list(clean.predict_sites([("a.example", [*pages, edited], reference)], model, ids=True))
+    assert segmented == [edited[0], *(article_id for article_id, _ in [*pages, edited])]
+    for (_, article_id, text, records, p), (_, article_id2, text2, records2, p2) in zip(reused, again, strict=True):
+        assert (article_id, text) == (article_id2, text2) and np.array_equal(p, p2)
+        assert [{**r, "sentence_id": None} for r in records] == [{**r, "sentence_id": None} for r in records2]
+        assert all(r["article_id"] == article_id for r in records)
+
+
 def test_predicting_and_fitting_run_one_openmp_thread():
     """Fitting and predicting run the gradient boosting's OpenMP pool with one thread (deterministic, and no
     threads spinning on a busy machine), and leave the pool as they found it."""

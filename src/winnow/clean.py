@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import heapq
 from collections.abc import Iterable, Iterator, Sequence
 
@@ -42,12 +43,17 @@ def predict_sites(sites: Iterable[tuple[str | None, Iterable[tuple[str, str]], S
                   ) -> Iterator[tuple[str | None, str, str, Sequence[SentenceRecord], np.ndarray]]:
     """:func:`predict_texts` over the pages of many sites, given as ``(site, items, reference)``: batches span
     sites (a crawl of many small sites is classified as fast as loose pages), and every page is compared with
-    its own site's reference. Yields ``(site, article_id, text, records, p_content)`` in input order."""
-    batch: list[tuple[str | None, str, str]] = []
+    its own site's reference. Yields ``(site, article_id, text, records, p_content)`` in input order.
+
+    With ``ids=False``, a reference page is not segmented again: its sentences are the reference's own
+    (:func:`site_reference` keeps them; a page's sentences never depend on what it is segmented with)."""
+    batch: list[tuple[str | None, str, str, PageSentences | None]] = []
     references: dict[str, SiteReference] = {}
     for site, items, reference in sites:
+        segmented = reference.segmented if reference is not None and not ids else {}
         for article_id, text in items:
-            batch.append((site, article_id, text))
+            done = segmented.get(article_id)
+            batch.append((site, article_id, text, done[1] if done is not None and done[0] == text else None))
             if site is not None and reference is not None:
                 references[site] = reference
             if len(batch) >= batch_size:
@@ -57,18 +63,20 @@ def predict_sites(sites: Iterable[tuple[str | None, Iterable[tuple[str, str]], S
         yield from _predict_batch(batch, references, model, ids)
 
 
-def _predict_batch(batch: list[tuple[str | None, str, str]], references: dict[str, SiteReference],
-                   model: WinnowModel, ids: bool = True,
+def _predict_batch(batch: list[tuple[str | None, str, str, PageSentences | None]],
+                   references: dict[str, SiteReference], model: WinnowModel, ids: bool = True,
                    ) -> Iterator[tuple[str | None, str, str, Sequence[SentenceRecord], np.ndarray]]:
-    sentences = list(segment_pages(((article_id, text) for _, article_id, text in batch), ids))
+    fresh = segment_pages(((article_id, text) for _, article_id, text, done in batch if done is None), ids)
+    sentences = [next(fresh) if done is None else dataclasses.replace(done, article_id=article_id)
+                 for _, article_id, _, done in batch]
     # pages of different sites may share an id: features tell them apart by site-qualified keys
-    keys = [_page_key(site, article_id) for site, article_id, _ in batch]
+    keys = [_page_key(site, article_id) for site, article_id, _, _ in batch]
     if references:
-        sites = [site for site, _, _ in batch]
+        sites = [site for site, _, _, _ in batch]
         probabilities = model.predict_proba(sentences, sites, SiteReference.merge(references.values()), keys)
     else:
         probabilities = model.predict_proba(sentences, page_keys=keys)
-    for (site, article_id, text), records, p in zip(batch, sentences, probabilities, strict=True):
+    for (site, article_id, text, _), records, p in zip(batch, sentences, probabilities, strict=True):
         yield site, article_id, text, records, p
 
 
@@ -80,13 +88,15 @@ def _page_key(site: str | None, article_id: str) -> str:
 def site_reference(items: Iterable[tuple[str, str]], site: str) -> SiteReference | None:
     """The pages of ``site`` every page of it is compared with: its first :data:`REFERENCE_PAGES` pages by id
     (``items`` are ``(article_id, text)`` pairs of the site, any order); None for a site of one page, which
-    has nothing to be compared with."""
-    pages = [(_page_key(site, article_id), text) for article_id, text in heapq.nsmallest(REFERENCE_PAGES, items)]
+    has nothing to be compared with. The reference keeps their sentences (without ids) for cleaning them."""
+    pages = heapq.nsmallest(REFERENCE_PAGES, items)
     if len(pages) < 2:
         return None
-    table = sentence_table(list(segment_pages(pages, ids=False)))
+    sentences = list(segment_pages(((_page_key(site, article_id), text) for article_id, text in pages), ids=False))
+    table = sentence_table(sentences)
     table["site"] = site
-    return SiteReference.build(table)
+    segmented = {article_id: (text, page) for (article_id, text), page in zip(pages, sentences, strict=True)}
+    return dataclasses.replace(SiteReference.build(table), segmented=segmented)
 
 
 def join_kept(text: str, records: Sequence[SentenceRecord], keep: Sequence[bool]) -> str:

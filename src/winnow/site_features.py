@@ -16,8 +16,9 @@ site of its own: all its features are 0.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -99,12 +100,14 @@ class _Pages:
 class SiteReference:
     """What the reference pages of each site hold, per site: ``pages``, how many reference pages it has;
     ``members``, their article ids; ``sentences`` / ``blocks``, for each normalised sentence / line, on how many of
-    them it occurs."""
+    them it occurs. ``segmented`` (not part of the reference's value): where the caller segmented the reference
+    pages, their ``(text, winnow.segment.PageSentences)`` by article id, so cleaning them need not do it again."""
 
     pages: dict[str, int]
     members: dict[str, frozenset[str]]
     sentences: dict[str, dict[str, int]]
     blocks: dict[str, dict[str, int]]
+    segmented: dict[str, tuple[str, Any]] = field(default_factory=dict, compare=False, repr=False)
 
     @classmethod
     def build(cls, table: pd.DataFrame, limit: int = REFERENCE_PAGES) -> SiteReference:
