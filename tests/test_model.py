@@ -303,12 +303,15 @@ def test_pages_of_many_sites_share_batches_without_mixing(trained):
     assert len(together) == 2
 
 
-def test_cleaning_reuses_the_reference_pages_sentences(trained, monkeypatch):
-    """Without sentence ids (cleaning), a site's reference pages are segmented once, for the reference: the same
+def test_a_site_reuses_its_reference_pages_sentences(trained, monkeypatch):
+    """A site's reference pages are segmented once, for the reference: with or without sentence ids, the same
     records and numbers as segmenting them again; a page whose text differs from the reference's is segmented."""
+    import dataclasses
+
     import numpy as np
 
     import winnow.clean as clean
+    from winnow.segment import segment_many
 
     model = load_model(trained[0] / "model.skops")
     pages = [(path.stem, path.read_text(encoding="utf-8")) for path in SEED_FILES]
@@ -323,15 +326,19 @@ def test_cleaning_reuses_the_reference_pages_sentences(trained, monkeypatch):
         return real(articles, ids)
 
     monkeypatch.setattr(clean, "segment_pages", recording)
-    edited = (pages[1][0], pages[1][1] + "\nOne more line.")
-    reused = list(clean.predict_sites([("a.example", [*pages, edited], reference)], model, ids=False))
-    assert segmented == [edited[0]]
-    again = list(clean.predict_sites([("a.example", [*pages, edited], reference)], model, ids=True))
-    assert segmented == [edited[0], *(article_id for article_id, _ in [*pages, edited])]
-    for (_, article_id, text, records, p), (_, article_id2, text2, records2, p2) in zip(reused, again, strict=True):
-        assert (article_id, text) == (article_id2, text2) and np.array_equal(p, p2)
-        assert [{**r, "sentence_id": None} for r in records] == [{**r, "sentence_id": None} for r in records2]
-        assert all(r["article_id"] == article_id for r in records)
+    items = [*pages, (pages[1][0], pages[1][1] + "\nOne more line.")]  # the last one: a reference id, new text
+    expected = list(segment_many(items))
+    for ids in (False, True):
+        segmented.clear()
+        reused = list(clean.predict_sites([("a.example", items, reference)], model, ids=ids))
+        assert segmented == [items[-1][0]]
+        without = dataclasses.replace(reference, segmented={})
+        again = list(clean.predict_sites([("a.example", items, without)], model, ids=ids))
+        assert segmented == [items[-1][0], *(article_id for article_id, _ in items)]
+        for (_, article_id, _, records, p), (*_, records2, p2), page in zip(reused, again, expected, strict=True):
+            assert list(records) == list(records2) == [{**r, "sentence_id": r["sentence_id"] if ids else None}
+                                                       for r in page]
+            assert all(r["article_id"] == article_id for r in records) and np.array_equal(p, p2)
 
 
 def test_predicting_and_fitting_run_one_openmp_thread():

@@ -45,12 +45,12 @@ def predict_sites(sites: Iterable[tuple[str | None, Iterable[tuple[str, str]], S
     sites (a crawl of many small sites is classified as fast as loose pages), and every page is compared with
     its own site's reference. Yields ``(site, article_id, text, records, p_content)`` in input order.
 
-    With ``ids=False``, a reference page is not segmented again: its sentences are the reference's own
-    (:func:`site_reference` keeps them; a page's sentences never depend on what it is segmented with)."""
+    A reference page is not segmented again: its sentences are the reference's own (:func:`site_reference`
+    keeps them; a page's sentences never depend on what it is segmented with)."""
     batch: list[tuple[str | None, str, str, PageSentences | None]] = []
     references: dict[str, SiteReference] = {}
     for site, items, reference in sites:
-        segmented = reference.segmented if reference is not None and not ids else {}
+        segmented = reference.segmented if reference is not None else {}
         for article_id, text in items:
             done = segmented.get(article_id)
             batch.append((site, article_id, text, done[1] if done is not None and done[0] == text else None))
@@ -67,7 +67,7 @@ def _predict_batch(batch: list[tuple[str | None, str, str, PageSentences | None]
                    references: dict[str, SiteReference], model: WinnowModel, ids: bool = True,
                    ) -> Iterator[tuple[str | None, str, str, Sequence[SentenceRecord], np.ndarray]]:
     fresh = segment_pages(((article_id, text) for _, article_id, text, done in batch if done is None), ids)
-    sentences = [next(fresh) if done is None else dataclasses.replace(done, article_id=article_id)
+    sentences = [next(fresh) if done is None else done.renamed(article_id, ids)
                  for _, article_id, _, done in batch]
     # pages of different sites may share an id: features tell them apart by site-qualified keys
     keys = [_page_key(site, article_id) for site, article_id, _, _ in batch]

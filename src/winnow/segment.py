@@ -11,6 +11,7 @@ stable across reruns and unaffected by any other article, and survive edits else
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import itertools
 import re
@@ -158,9 +159,14 @@ def segment_pages(articles: Iterable[tuple[str, str]], ids: bool = True) -> Iter
         for article_id, blocks in pages:
             numbers, starts, ends, sentences = page_columns(blocks, spans[at:at + len(blocks)])
             at += len(blocks)
-            seen: dict[str, int] = {}
-            sentence_ids = [sentence_id(article_id, sentence, seen) for sentence in sentences] if ids else None
-            yield PageSentences(article_id, numbers, starts, ends, sentences, sentence_ids)
+            yield PageSentences(article_id, numbers, starts, ends, sentences, sentence_ids(article_id, sentences)
+                                if ids else None)
+
+
+def sentence_ids(article_id: str, sentences: Sequence[str]) -> list[str]:
+    """The ids of a page's sentences, in order (:func:`sentence_id`)."""
+    seen: dict[str, int] = {}
+    return [sentence_id(article_id, sentence, seen) for sentence in sentences]
 
 
 def page_columns(blocks: list[tuple[int, str]], spans: list[list[tuple[int, int]]],
@@ -201,6 +207,11 @@ class PageSentences(Sequence):
 
     def __len__(self) -> int:
         return len(self.texts)
+
+    def renamed(self, article_id: str, ids: bool) -> PageSentences:
+        """The same sentences as the page ``article_id`` (with their ids where ``ids``, else none)."""
+        return dataclasses.replace(self, article_id=article_id,
+                                   sentence_ids=sentence_ids(article_id, self.texts) if ids else None)
 
     def __getitem__(self, i):
         if isinstance(i, slice):
