@@ -452,7 +452,7 @@ def markdown(report: dict) -> str:
         f"- `winnow clean --by-site` vs `winnow clean` (pages/s): {r['by_site_vs_local_pages']}x — the dumps laid out "
         f"as <site>/<page>.txt, {s['sites']} sites, {s['pages_on_sites_with_other_pages']} pages on a site with "
         "other pages; the time includes building the reference of every site with two or more pages (its first 30 "
-        "pages segmented again).",
+        "pages read a second time; their sentences are segmented once, for the reference, and reused).",
         f"- seconds exclude process start, model loading and building the spaCy segmenter for `winnow clean` "
         f"({report['results']['local'].get('startup_seconds')} s), and the import and a first call on a tiny page "
         "for trafilatura; datatrove seconds are the executor's wall time, worker start included, after the "
