@@ -503,7 +503,7 @@ def plot(report: dict, path: Path) -> None:
     stages_ax.axvline(report["budget_ms_per_page_for_10x"], color="tab:red", linestyle="--",
                       label=f"whole budget for 10x ({report['budget_ms_per_page_for_10x']:.2f} ms)")
     stages_ax.set_xlabel("CPU ms per page (`winnow clean`, one process)")
-    stages_ax.set_title(f"where the time goes: {sum(stages.values()):.2f} ms per page in all")
+    stages_ax.set_title(f"where the time goes: {sum(stages.values()):.2f} ms per page")
     stages_ax.legend(loc="lower right")
     save_png(fig, path)
 
