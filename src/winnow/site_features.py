@@ -18,12 +18,12 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from winnow.features import DistinctTexts, article_bounds, digits_to_zero, lowered, stack_columns, window_means
+from winnow.segment import PageSentences
 
 REFERENCE_PAGES = 30  # pages of a site every page is compared with (training sites have at most 30)
 UNKNOWN_SITE_SUFFIX = ":unknown-site"
@@ -101,13 +101,13 @@ class SiteReference:
     """What the reference pages of each site hold, per site: ``pages``, how many reference pages it has;
     ``members``, their article ids; ``sentences`` / ``blocks``, for each normalised sentence / line, on how many of
     them it occurs. ``segmented`` (not part of the reference's value): where the caller segmented the reference
-    pages, their ``(text, winnow.segment.PageSentences)`` by article id, so cleaning them need not do it again."""
+    pages, their ``(text, PageSentences)`` by article id, so cleaning them need not do it again."""
 
     pages: dict[str, int]
     members: dict[str, frozenset[str]]
     sentences: dict[str, dict[str, int]]
     blocks: dict[str, dict[str, int]]
-    segmented: dict[str, tuple[str, Any]] = field(default_factory=dict, compare=False, repr=False)
+    segmented: dict[str, tuple[str, PageSentences]] = field(default_factory=dict, compare=False, repr=False)
 
     @classmethod
     def build(cls, table: pd.DataFrame, limit: int = REFERENCE_PAGES) -> SiteReference:
