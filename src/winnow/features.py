@@ -172,8 +172,8 @@ def distinct(texts: Iterable[str]) -> tuple[list[str], np.ndarray]:
 
 class DistinctTexts:
     """The distinct sentence texts of a table (:func:`distinct`), with their lower-cased and normalised forms
-    computed on first use: the text features, the in-page repetition count and the n-gram hasher all read them,
-    so a batch of pages computes each once."""
+    computed on first use: the text features, the in-page repetition count, the n-gram hasher and the site
+    repetition features all read them, so a batch of pages computes each once."""
 
     def __init__(self, texts: Iterable[str]):
         self.texts, self.rows = distinct(texts)
@@ -183,9 +183,14 @@ class DistinctTexts:
         return lowered(self.texts)
 
     @cached_property
+    def normalised(self) -> list[str]:
+        """Each distinct text lower-cased, digits as 0."""
+        return _normalised(self.texts, self.lowered)
+
+    @cached_property
     def normalised_rows(self) -> np.ndarray:
         """Each distinct text's row among the distinct normalised texts (lower case, digits as 0)."""
-        return distinct(_normalised(self.texts, self.lowered))[1]
+        return distinct(self.normalised)[1]
 
 
 _TEXT_CHUNK = 50_000  # texts per vectorised chunk (bounds the per-character arrays)

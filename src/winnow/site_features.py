@@ -22,7 +22,7 @@ from functools import cached_property
 import numpy as np
 import pandas as pd
 
-from winnow.features import DistinctTexts, article_bounds, digits_to_zero, lowered, stack_columns, window_means
+from winnow.features import DistinctTexts, article_bounds, stack_columns, window_means
 from winnow.segment import PageSentences
 
 REFERENCE_PAGES = 30  # pages of a site every page is compared with (training sites have at most 30)
@@ -39,15 +39,15 @@ _WINDOWS = (2, 5)
 _UNKNOWN = object()  # the site of a page that is a site of its own
 
 
-def normalise(texts: Sequence[str], low: Sequence[str] | None = None) -> list[str]:
-    """Lower case, every digit -> 0, runs of white space -> one space, stripped (dates/counts still match).
-    ``low``: the texts lower-cased, where the caller has them. Digits are replaced in one pass over the texts
-    joined by NUL (a text holding NUL is done alone); ``str.split`` splits on the white space ``\\s`` matches."""
-    low = lowered(texts) if low is None else low
-    joined = "\x00".join(low)
-    zeroed = (digits_to_zero(joined).split("\x00") if low and joined.count("\x00") == len(low) - 1
-              else [digits_to_zero(text) for text in low])
-    return [" ".join(text.split()) for text in zeroed]
+def normalise(texts: Iterable[str]) -> list[str]:
+    """Lower case, every digit -> 0, runs of white space -> one space, stripped (dates/counts still match)."""
+    return _normalised(DistinctTexts(texts))
+
+
+def _normalised(unique: DistinctTexts) -> list[str]:
+    """:func:`normalise` of every row of ``unique``: from its lower-cased, digits-as-0 texts, which the in-page
+    repetition count shares (``str.split`` splits on the white space ``\\s`` matches)."""
+    return np.array([" ".join(text.split()) for text in unique.normalised], dtype=object)[unique.rows].tolist()
 
 
 def _known_site(value: object) -> object:
@@ -81,8 +81,10 @@ class _Pages:
 
     @cached_property
     def sentences(self) -> list[str]:
-        unique = self.unique if self.unique is not None else DistinctTexts(self.table["text"].astype(str))
-        return np.array(normalise(unique.texts, unique.lowered), dtype=object)[unique.rows].tolist()
+        unique = self.unique
+        if unique is None:
+            unique = DistinctTexts(text if isinstance(text, str) else str(text) for text in self.table["text"].tolist())
+        return _normalised(unique)
 
     @cached_property
     def lines(self) -> list[str]:
