@@ -22,7 +22,7 @@ from functools import cached_property
 import numpy as np
 import pandas as pd
 
-from winnow.features import DistinctTexts, article_bounds, stack_columns, window_means
+from winnow.features import DistinctTexts, article_bounds, page_of_rows, stack_columns, window_means
 from winnow.segment import PageSentences
 
 REFERENCE_PAGES = 30  # pages of a site every page is compared with (training sites have at most 30)
@@ -177,8 +177,7 @@ def site_repetition_features(table: pd.DataFrame, reference: SiteReference | Non
 
     sentence_share = share(pages.sentences, reference.sentences)
     block_share = share(pages.lines, reference.blocks)
-    page_no = pd.factorize(table["article_id"])[0]
-    page_share = pd.Series(sentence_share).groupby(page_no).transform("mean").to_numpy()
-    windows = window_means(sentence_share, article_bounds(page_no), _WINDOWS)
+    page_share = pd.Series(sentence_share).groupby(page_of_rows(pages.bounds)).transform("mean").to_numpy()
+    windows = window_means(sentence_share, pages.bounds, _WINDOWS)
     return stack_columns([np.log1p(np.maximum(other_pages, 0)), sentence_share, block_share, *windows,
                           page_share])
