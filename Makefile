@@ -241,14 +241,14 @@ clean-corpus: | $(INSTALLED) ## Clean IN=<jsonl file|dir> into OUT=<dir> on data
 # --- smoothing (helper) ---
 # Issue #4: does an HMM / CRF-like second pass over the site-held-out P(content) beat the plain threshold?
 # Measured from the out-of-fold table that `make train` writes (numbers only, no corpus text; shingle F1 uses
-# data/interim/silver when present). The answer so far is no: the product does not smooth.
+# data/interim/silver when present), and on the unseen sites' pages. The product does not smooth (yet).
 .PHONY: smoothing
 
-smoothing: train/smoothing.md ## HMM smoothing of P(content) vs the plain threshold -> train/smoothing.{md,json} (~35 s)
+smoothing: train/smoothing.md ## HMM smoothing of P(content) vs the plain threshold, cross-validated and on unseen sites -> train/smoothing.{md,json} (~1 min)
 
 train/cv-predictions.parquet: $(MODEL)
 	@test -f $@ || { echo "error: $@ missing; remove $(MODEL) and rerun make train (its cross-validation writes it)" >&2; exit 1; }
 
-train/smoothing.md: train/cv-predictions.parquet bench/smoothing.py | $(INSTALLED)
-	$(PY) bench/smoothing.py --predictions $< --output-md $@ --output-json train/smoothing.json
+train/smoothing.md: train/cv-predictions.parquet bench/smoothing.py $(SILVER_FILES) | $(INSTALLED)
+	$(PY) bench/smoothing.py --predictions $< --model $(MODEL) --output-md $@ --output-json train/smoothing.json
 # --- end smoothing ---

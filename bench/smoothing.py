@@ -19,8 +19,10 @@ Variants (every parameter for the rows of fold f is estimated from rows with fol
 
 Reported: sentence-level content F1 per corpus (``winnow.metrics``), pooled and macro over corpora; the pooled
 F1 delta against the baseline with a paired percentile bootstrap over sites (fixed seed); threshold-free
-average precision of the scores (scikit-learn); and page-level shingle F1 per corpus when the silver page
-tables (``data/interim/silver/<corpus>-pages.parquet``, built by ``make silver``) are present.
+average precision of the scores (scikit-learn); page-level shingle F1 per corpus when the silver page
+tables (``data/interim/silver/<corpus>-pages.parquet``, built by ``make silver``) are present; and page-level
+shingle F1 on the unseen pages of unseen sites (as ``make eval-unseen`` picks them) cleaned by ``--model``, plain
+and smoothed, with paired page-bootstrap intervals (:func:`unseen_shingle`).
 
 Writes ``train/smoothing.md`` and ``train/smoothing.json`` (numbers only, no corpus text). Deterministic:
 the same input gives the same bytes. The forward-backward and Viterbi code lives here, not in the
@@ -383,6 +385,59 @@ def shingle_scores(rows: Rows, texts: np.ndarray, blocks: np.ndarray, index: np.
     return out, "4-gram shingle F1 against the silver pages' gold text (hand-annotated pages: gold sentences)"
 
 
+UNSEEN_VARIANTS = {"hmm2 posterior tau=1": (2, CONTENT_STATES_2), "hmm4 posterior tau=1": (4, CONTENT_STATES_4)}
+UNSEEN_BOOT = 1000
+
+
+def unseen_shingle(rows: Rows, model_path: Path, silver_dir: Path, corpora: Sequence[str], threshold: float,
+                   step: Callable[[str], None]) -> tuple[dict[str, Any] | None, str]:
+    """Page shingle F1 on the unseen pages of unseen sites (picked as `make eval-unseen` picks them, from the
+    ``training-pages.parquet`` beside the model): the model's plain threshold against HMM smoothing of its
+    P(content), with chains counted from every row of the out-of-fold table (no unseen page's labels).
+
+    ``(None, why)`` where the model, its training pages or the silver page tables are missing. Otherwise, per
+    group of :func:`winnow.unseen.page_groups`, each variant's F1 and its difference from the baseline with a
+    paired page-bootstrap interval.
+    """
+    from winnow.baselines import join_kept
+    from winnow.clean import predict_sites
+    from winnow.model import load_model
+    from winnow.unseen import page_groups, page_shingle_rows, shingle_summary, trained_pages, unseen_pages
+
+    training = model_path.parent / "training-pages.parquet"
+    if not (model_path.is_file() and training.is_file()):
+        return None, f"skipped: {_display_path(model_path)} or its training-pages.parquet is missing (`make train`)"
+    ids, sites = trained_pages(training)
+    pages, _ = unseen_pages(silver_dir, corpora, ids, sites)
+    if not pages:
+        return None, f"skipped: no unseen corpus page in {_display_path(silver_dir)} (run `make silver`)"
+    step("unseen pages: the model's P(content)")
+    jobs = [(None, [(page["page_id"], page["text"]) for page in pages], None)]
+    predicted = [(records, p) for _, _, _, records, p in predict_sites(jobs, load_model(model_path))]
+    lengths = [len(p) for _, p in predicted]
+    page_rows = rows_from_arrays(np.repeat(np.arange(len(pages)), lengths),
+                                 [r["block"] for records, _ in predicted for r in records],
+                                 np.concatenate([p for _, p in predicted]) if predicted else [])
+    ends = np.cumsum(lengths)
+    decisions = {"baseline": page_rows.p >= threshold}
+    for name, (n_states, content_states) in UNSEEN_VARIANTS.items():
+        step(f"unseen pages: {name}")
+        post = smoothed_scores(page_rows, {0: fit_rows(rows, n_states)}, content_states, [1.0])[0]
+        decisions[name] = post >= 0.5
+    scores = {}
+    for name, keep in decisions.items():
+        texts = [join_kept(records, part.tolist()) for (records, _), part in
+                 zip(predicted, np.split(keep, ends[:-1]), strict=True)]
+        scores[name] = page_shingle_rows(texts, pages)
+    out: dict[str, Any] = {}
+    for group, mask in page_groups(pages).items():
+        base = scores["baseline"][mask]
+        out[group] = {name: shingle_summary(score[mask], None if name == "baseline" else base, UNSEEN_BOOT, SEED)
+                      for name, score in scores.items()}
+    return out, (f"{len(pages)} pages; chains counted from all {len(rows)} rows of the out-of-fold table; "
+                 f"model {_display_path(model_path)}")
+
+
 # ------------------------------------------------------------------------------------------ report
 
 
@@ -421,9 +476,26 @@ def verdict(result: dict[str, Any]) -> list[str]:
                  f"{min(scored):.4f}-{max(scored):.4f}"
                  + (": smoothing does not rank sentences better." if max(scored) <= raw else
                     ": a smoothed ranking is better than the raw one."))
+    lines += _unseen_verdict(result.get("unseen"))
     adopted = bool(gains)
     lines.append("- Decision: " + ("a variant's interval is above 0; consider adopting it." if adopted else
                                    "not adopted; the product keeps the classifier's scores unsmoothed."))
+    return lines
+
+
+def _unseen_verdict(unseen: dict[str, Any] | None) -> list[str]:
+    """One line per HMM variant: the corpora of the unseen sites' section it lifts or lowers beyond its interval."""
+    if unseen is None:
+        return []
+    corpora = [group for group in unseen if "(" not in group]  # not the page-type subgroups
+    lines = []
+    for name in [n for n in next(iter(unseen.values())) if n != "baseline"]:
+        diff = {c: unseen[c][name]["f1_minus_reference"] for c in corpora}
+        up = [c for c in corpora if diff[c]["low"] is not None and diff[c]["low"] > 0]
+        down = [c for c in corpora if diff[c]["high"] is not None and diff[c]["high"] < 0]
+        values = [diff[c]["value"] for c in corpora if diff[c]["value"] is not None]
+        lines.append(f"- Unseen sites, {name}: shingle F1 {min(values):+.4f} to {max(values):+.4f} per corpus; "
+                     f"interval above 0: {', '.join(up) or 'none'}; below 0: {', '.join(down) or 'none'}.")
     return lines
 
 
@@ -452,8 +524,32 @@ def render_markdown(result: dict[str, Any]) -> str:
     else:
         sc = list(shingle["baseline"])
         lines += [*_table(["variant", *sc], [[n, *(_fmt(shingle[n][c]) for c in sc)] for n in names]), ""]
-    lines += ["## Verdict", "", *verdict(result), ""]
+    lines += [*unseen_lines(result), "## Verdict", "", *verdict(result), ""]
     return "\n".join(lines)
+
+
+def unseen_lines(result: dict[str, Any]) -> list[str]:
+    """The report's section on the unseen sites (:func:`unseen_shingle`), or the note saying why it is absent."""
+    lines = ["## Unseen sites: page-level shingle F1", "",
+             "The pages `make eval-unseen` scores (no page or site of them in training), cleaned by the model whose "
+             "out-of-fold table this is; each HMM's chain is counted from that table's labels. In brackets: the "
+             f"difference from the baseline, 95% paired page-bootstrap interval ({UNSEEN_BOOT} resamples, seed "
+             f"{SEED}).", ""]
+    unseen = result.get("unseen")
+    if unseen is None:
+        return [*lines, result.get("unseen_note", "skipped"), ""]
+    variants = list(next(iter(unseen.values())))
+    body = [[group, str(by["baseline"]["pages"]), *(_unseen_cell(by[name]) for name in variants)]
+            for group, by in unseen.items()]
+    return [*lines, *_table(["pages", "count", *variants], body), "", result["unseen_note"] + ".", ""]
+
+
+def _unseen_cell(summary: dict[str, Any]) -> str:
+    f1 = _fmt(summary["f1"]["value"])
+    diff = summary.get("f1_minus_reference")
+    if diff is None or diff["value"] is None:
+        return f1
+    return f"{f1} ({diff['value']:+.4f} [{diff['low']:+.4f}, {diff['high']:+.4f}])"
 
 
 # ------------------------------------------------------------------------------------------ main
@@ -488,6 +584,11 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--silver-dir", type=Path, default=REPO / "data" / "interim" / "silver",
                         help="silver page tables with gold texts for shingle F1 (skipped with a note when absent)")
     parser.add_argument("--no-shingle", action="store_true", help="skip page-level shingle F1")
+    parser.add_argument("--model", type=Path, default=REPO / "train" / "model.skops",
+                        help="the model whose out-of-fold table this is, for the unseen sites' section (its "
+                             "training-pages.parquet beside it says which pages are unseen)")
+    parser.add_argument("--no-unseen", action="store_true",
+                        help="skip the unseen sites' section (it cleans ~2,000 pages: about 20 s)")
     parser.add_argument("--threshold", type=float, default=0.5, help="baseline threshold on P(content) (0.5)")
     parser.add_argument("--output-md", type=Path, default=REPO / "train" / "smoothing.md", help="Markdown report")
     parser.add_argument("--output-json", type=Path, default=REPO / "train" / "smoothing.json", help="JSON results")
@@ -512,7 +613,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     started = time.perf_counter()
     rows = load_rows(args.predictions)
     console = Console(stderr=True)
-    n_steps = 4 + len(np.unique(rows.fold)) + (0 if args.no_shingle else 6)
+    n_steps = 4 + len(np.unique(rows.fold)) + (0 if args.no_shingle else 6) + (0 if args.no_unseen else 3)
     with Progress(TextColumn("{task.description:<44}"), BarColumn(), TimeElapsedColumn(), console=console,
                   transient=True) as progress:
         task = progress.add_task("fitting chains", total=n_steps)
@@ -533,6 +634,7 @@ def main(argv: Sequence[str] | None = None) -> None:
             "average_precision": {n: None if v["score"] is None else average_precision(rows, v["score"])
                                   for n, v in variants.items()},
             "shingle_f1": None, "shingle_note": "skipped (--no-shingle)", **details,
+            "unseen": None, "unseen_note": "skipped (--no-unseen)",
         }
         if not args.no_shingle:
             frame = pd.read_parquet(args.predictions, columns=["article_id", "index", "block", "text"])
@@ -540,6 +642,9 @@ def main(argv: Sequence[str] | None = None) -> None:
             result["shingle_f1"], result["shingle_note"] = shingle_scores(
                 rows, frame["text"].to_numpy(), frame["block"].to_numpy(), frame["index"].to_numpy(),
                 args.silver_dir, variants, step)
+        if not args.no_unseen:
+            result["unseen"], result["unseen_note"] = unseen_shingle(
+                rows, args.model, args.silver_dir, sorted(set(rows.corpus.tolist())), args.threshold, step)
     result = _round(result)
     write_text_atomic(args.output_json, json.dumps(result, indent=1, sort_keys=False) + "\n")
     write_text_atomic(args.output_md, render_markdown(result))

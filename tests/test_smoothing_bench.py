@@ -119,3 +119,33 @@ def test_layout_states_and_out_of_fold_parameters():
         for key in ("trans", "start", "prior"):  # fold 0's parameters never see fold 0's labels
             np.testing.assert_array_equal(before[0][key], after[0][key])
             assert not np.array_equal(before[1][key], after[1][key])  # fold 1 does see them
+
+
+def test_the_unseen_section_scores_the_products_output_and_pairs_each_difference(seed_model, toy_silver, tmp_path):
+    """The baseline is what `winnow clean` keeps on each unseen page; each smoothed variant is compared with it on
+    the same pages, and a missing model is a note, not an error."""
+    from winnow.model import load_model
+    from winnow.unseen import clean_pages, page_groups, page_shingle_rows, shingle_summary, trained_pages, unseen_pages
+
+    work, _ = seed_model
+    rows = sm.load_rows(work / "cv-predictions.parquet")
+    result, note = sm.unseen_shingle(rows, work / "model.skops", toy_silver, ["toy"], 0.5, lambda _: None)
+    ids, sites = trained_pages(work / "training-pages.parquet")
+    pages, _ = unseen_pages(toy_silver, ["toy"], ids, sites)
+    outputs, _ = clean_pages(pages, load_model(work / "model.skops"), by_site=False)
+    product = shingle_summary(page_shingle_rows([o["pred_text"] for o in outputs], pages), None, 10, 0)
+
+    assert list(result) == list(page_groups(pages)) and "toy" in result and note.startswith(f"{len(pages)} pages")
+    toy = result["toy"]
+    assert list(toy) == ["baseline", *sm.UNSEEN_VARIANTS]
+    assert toy["baseline"]["f1"]["value"] == pytest.approx(product["f1"]["value"])
+    for name in sm.UNSEEN_VARIANTS:
+        diff = toy[name]["f1_minus_reference"]
+        assert diff["value"] == pytest.approx(toy[name]["f1"]["value"] - toy["baseline"]["f1"]["value"])
+        assert diff["low"] <= diff["value"] <= diff["high"]
+    section = "\n".join(sm.unseen_lines({"unseen": result, "unseen_note": note}))
+    assert section.startswith("## Unseen sites") and f"| toy | {len(pages)} | " in section
+    assert sm._unseen_verdict(result)[0].startswith("- Unseen sites, hmm2 posterior tau=1: shingle F1 ")
+
+    missing, why = sm.unseen_shingle(rows, tmp_path / "absent.skops", toy_silver, ["toy"], 0.5, lambda _: None)
+    assert missing is None and "make train" in why
