@@ -417,7 +417,7 @@ def unseen_shingle(rows: Rows, model_path: Path, silver_dir: Path, corpora: Sequ
     lengths = [len(p) for _, p in predicted]
     page_rows = rows_from_arrays(np.repeat(np.arange(len(pages)), lengths),
                                  [r["block"] for records, _ in predicted for r in records],
-                                 np.concatenate([p for _, p in predicted]) if predicted else [])
+                                 np.concatenate([p for _, p in predicted]))
     ends = np.cumsum(lengths)
     decisions = {"baseline": page_rows.p >= threshold}
     for name, (n_states, content_states) in UNSEEN_VARIANTS.items():
