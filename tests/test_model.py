@@ -86,6 +86,8 @@ def test_a_seed_override_trains_the_config_with_that_seed(trained, processed, tm
 def test_missing_corrupt_and_untrusted_model_files_are_clear_errors(tmp_path):
     with pytest.raises(ModelError, match="make train"):
         load_model(tmp_path / "none.skops")
+    with pytest.raises(ModelError, match="is a directory, not a model file.*make train"):
+        load_model(tmp_path)
     corrupt = tmp_path / "corrupt.skops"
     corrupt.write_bytes(b"not a zip file")
     with pytest.raises(ModelError, match="not a readable winnow model"):
@@ -106,6 +108,20 @@ def test_missing_corrupt_and_untrusted_model_files_are_clear_errors(tmp_path):
     sio.dump({"format_version": FORMAT_VERSION - 1, "classifier": SVC()}, old)
     with pytest.raises(ModelError, match="incompatible winnow version"):
         load_model(old)
+
+
+def test_an_unreadable_model_file_is_a_clear_error(tmp_path, monkeypatch):
+    from pathlib import Path
+
+    model = tmp_path / "model.skops"
+    model.write_bytes(b"x")
+
+    def refuse(self):
+        raise PermissionError(13, "Permission denied", str(self))
+
+    monkeypatch.setattr(Path, "read_bytes", refuse)
+    with pytest.raises(ModelError, match="cannot read model file .*Permission denied.*make train"):
+        load_model(model)
 
 
 def test_predictions_keep_the_callers_sentence_order(trained):

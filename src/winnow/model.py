@@ -590,9 +590,14 @@ def load_model(path: str | Path = DEFAULT_MODEL_PATH, threshold: float = 0.5) ->
 
     path = Path(path)
     how = "build one with `make train` (or `winnow train`), or pass --model PATH"
+    if path.is_dir():
+        raise ModelError(f"{path} is a directory, not a model file; {how}")
     if not path.is_file():
         raise ModelError(f"model file {path} not found; {how}")
-    data = path.read_bytes()
+    try:
+        data = path.read_bytes()
+    except OSError as err:
+        raise ModelError(f"cannot read model file {path} ({err.strerror or err}); {how}") from err
     try:
         untrusted = set(sio.get_untrusted_types(data=data)) - set(TRUSTED_TYPES)
         if untrusted:
