@@ -413,7 +413,7 @@ def unseen_shingle(rows: Rows, model_path: Path, silver_dir: Path, corpora: Sequ
         return None, f"skipped: no unseen corpus page in {_display_path(silver_dir)} (run `make silver`)"
     step("unseen pages: the model's P(content)")
     jobs = [(None, [(page["page_id"], page["text"]) for page in pages], None)]
-    predicted = [(records, p) for _, _, _, records, p in predict_sites(jobs, load_model(model_path))]
+    predicted = [(records, p) for _, _, _, records, p in predict_sites(jobs, load_model(model_path), ids=False)]
     lengths = [len(p) for _, p in predicted]
     page_rows = rows_from_arrays(np.repeat(np.arange(len(pages)), lengths),
                                  [r["block"] for records, _ in predicted for r in records],
