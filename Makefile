@@ -146,14 +146,16 @@ $(EVAL_DIR)/metrics.json: $(MODEL) $(VALIDATED) $(LEARNING_CURVE) $(EVAL_SRC) | 
 	$(WINNOW) eval --out-dir $(EVAL_DIR) --corpora $(CORPORA) $(if $(LEARNING_CURVE),--learning-curve $(LEARNING_CURVE)) $(EVAL_FLAGS)
 
 # The shipped model on every corpus page outside training whose site has no training page, against trafilatura
-# on the same pages' HTML (read in place). unseen.{json,md,png} are reproducible and hold numbers only (no corpus
-# text), so they are committed; the run's timings go to the git-ignored unseen-timing.json.
+# on the same pages' HTML (read in place), and winnow at other --threshold values (unseen-threshold.png).
+# unseen.{json,md,png} and unseen-threshold.png are reproducible and hold numbers only (no corpus text), so they
+# are committed; the run's timings go to the git-ignored unseen-timing.json.
 UNSEEN_FLAGS ?=
-UNSEEN_SRC   := $(addprefix src/winnow/,unseen.py clean.py metrics.py baselines.py evaluate.py cli_evaluate.py)
+UNSEEN_SRC   := $(addprefix src/winnow/,unseen.py threshold_sweep.py clean.py metrics.py baselines.py evaluate.py \
+                  cli_evaluate.py)
 
 .PHONY: eval-unseen
 
-eval-unseen: $(EVAL_DIR)/unseen.json ## Shipped model on unseen pages of unseen sites vs trafilatura: eval/unseen.{json,md,png} (~3 min)
+eval-unseen: $(EVAL_DIR)/unseen.json ## Shipped model on unseen pages of unseen sites vs trafilatura, and at other thresholds: eval/unseen.{json,md,png} (~3 min)
 
 $(EVAL_DIR)/unseen.json: $(MODEL) $(SILVER_FILES) train/config.toml $(UNSEEN_SRC) | $(INSTALLED)
 	$(if $(SILVER_FILES),,$(error eval-unseen needs the corpora in CORPORA=$(CORPORA)))

@@ -162,7 +162,7 @@ def test_eval_unseen_cli_end_to_end(seed_model, inputs: dict[str, Path], tmp_pat
     assert second.exit_code == 0, second.output
     metrics = (tmp_path / "a" / "unseen.json").read_bytes()
     assert metrics == (tmp_path / "b" / "unseen.json").read_bytes()  # reproducible, timing kept out
-    for name in ("unseen.md", "unseen.png"):
+    for name in ("unseen.md", "unseen.png", "unseen-threshold.png"):
         assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes()
     assert set(json.loads((tmp_path / "a" / "unseen-timing.json").read_text())) == {
         "winnow", "winnow --by-site", "trafilatura", "readability"}
@@ -179,6 +179,14 @@ def test_eval_unseen_cli_end_to_end(seed_model, inputs: dict[str, Path], tmp_pat
     report = (tmp_path / "a" / "unseen.md").read_text(encoding="utf-8")
     assert "| democorp | winnow |" in report and "trafilatura †" in report and "unseen.png" in report
     assert "## By the article's share of the page" in report and "| democorp, gold ≥ 25% | 2 |" in report
+    # the threshold sweep: scored on the pages trafilatura ran on, so at the default it is the table's winnow row
+    sweep = result["threshold_sweep"]["democorp"]
+    at_default = sweep["thresholds"].index(result["threshold"])
+    for key in ("precision", "recall", "f1"):
+        assert sweep[key][at_default] == shingle["democorp"]["winnow"][key]["value"]
+    assert sweep["pages"] == 2 and set(result["threshold_sweep"]) == {"democorp"}
+    assert "## The threshold (`--threshold`)" in report and f"{result['threshold']:g} (default)" in report
+    assert "unseen-threshold.png" in report
 
     missing = CliRunner().invoke(app, [*args[:-2], "--silver-dir", str(tmp_path / "nothing"), "--n-boot", "20",
                                        "--out-dir", str(tmp_path / "c")])

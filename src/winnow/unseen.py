@@ -35,6 +35,7 @@ from winnow.metrics import (
 )
 from winnow.model import WinnowModel
 from winnow.site_features import UNKNOWN_SITE_SUFFIX
+from winnow.threshold_sweep import SWEEP_THRESHOLDS, kept_texts, plot_sweep, sweep_markdown, sweep_summary
 
 WINNOW = "winnow"
 WINNOW_BY_SITE = "winnow --by-site"
@@ -91,11 +92,13 @@ def unseen_pages(silver_dir: Path, corpora: Sequence[str], trained_ids: set[str]
 
 
 def clean_pages(pages: Sequence[Mapping[str, Any]], model: WinnowModel, by_site: bool,
-                threshold: float | None = None) -> tuple[list[dict[str, Any]], float]:
-    """Each page's kept text and P(content) per sentence, as ``winnow clean`` (``by_site``: ``--by-site``)
-    computes them; returns the outputs, in page order, and the seconds taken."""
+                threshold: float | None = None, sweep: Sequence[float] = (),
+                ) -> tuple[list[dict[str, Any]], float]:
+    """Each page's kept text and which sentences were kept, as ``winnow clean`` (``by_site``: ``--by-site``)
+    computes them; returns the outputs, in page order, and the seconds taken. ``sweep``: thresholds at which each
+    page's text is also kept (``"swept"``, one text per threshold; see :mod:`winnow.threshold_sweep`)."""
     threshold = model.threshold if threshold is None else threshold
-    start = time.perf_counter()
+    start, sweeping = time.perf_counter(), 0.0  # the sweep's extra joins are not cleaning time
     groups: dict[str | None, list[int]] = defaultdict(list)
     for i, page in enumerate(pages):
         groups[page["site"] if by_site else None].append(i)
@@ -112,7 +115,11 @@ def clean_pages(pages: Sequence[Mapping[str, Any]], model: WinnowModel, by_site:
             "pred_text": join_kept(text, records, keep),
             "sentences": dict(zip((r["sentence_id"] for r in records), keep.tolist(), strict=True)),
         }
-    return outputs, time.perf_counter() - start
+        if sweep:
+            swept_start = time.perf_counter()
+            outputs[i]["swept"] = kept_texts(text, records, p, sweep)
+            sweeping += time.perf_counter() - swept_start
+    return outputs, time.perf_counter() - start - sweeping
 
 
 def silver_labels(silver_dir: Path, corpora: Iterable[str], page_ids: set[str],
@@ -285,7 +292,7 @@ def evaluate_unseen(model: WinnowModel, silver_dir: Path, corpora: Sequence[str]
     timing: dict[str, dict[str, Any]] = {}
     winnow_outputs = {}
     for name, by_site in ((WINNOW, False), (WINNOW_BY_SITE, True)):
-        outputs, seconds = clean_pages(pages, model, by_site)
+        outputs, seconds = clean_pages(pages, model, by_site, sweep=() if by_site else SWEEP_THRESHOLDS)
         winnow_outputs[name] = outputs
         texts[name] = [output["pred_text"] for output in outputs]
         timing[name] = {"n_pages": len(pages), "seconds": seconds, "pages_per_s": len(pages) / seconds}
@@ -307,8 +314,17 @@ def evaluate_unseen(model: WinnowModel, silver_dir: Path, corpora: Sequence[str]
         "shingle_by_gold_share": summarise_systems({name: scored[name] for name in SHARE_SYSTEMS if name in scored},
                                                    gold_share_groups(pages), n_boot, seed),
         "silver_sentences": len(labels), "silver_sentences_not_segmented_alike": unmatched,
+        "threshold_sweep": sweep_summary(pages, [output["swept"] for output in winnow_outputs[WINNOW]],
+                                         corpus_groups(pages), SWEEP_THRESHOLDS,
+                                         scored[REFERENCE_SYSTEM][1] if REFERENCE_SYSTEM in scored else None),
     }
     return {"metrics": metrics, "timing": timing}
+
+
+def corpus_groups(pages: Sequence[Mapping[str, Any]]) -> dict[str, np.ndarray]:
+    """Row masks of every corpus (:func:`page_groups` without the page types)."""
+    corpora = np.array([page["corpus"] for page in pages])
+    return {corpus: corpora == corpus for corpus in sorted(set(corpora.tolist()))}
 
 
 def _interval(value: Mapping[str, Any], signed: bool = False) -> str:
@@ -354,6 +370,9 @@ def unseen_markdown(metrics: Mapping[str, Any]) -> str:
             lines.append(f"| {group} | {name}{dagger} | {_interval({'value': v['precision']['value']})} | "
                          f"{_interval({'value': v['recall']['value']})} | {_interval(v['f1'])} | {diff} | "
                          f"{v['pages']} | {v['pages_without_output']} |")
+    lines += sweep_markdown(metrics.get("threshold_sweep") or {}, metrics["threshold"],
+                            {group: {name: v["f1"]["value"] for name, v in systems.items() if name in HTML_SYSTEMS}
+                             for group, systems in metrics["shingle"].items()})
     lines += _gold_share_lines(metrics)
     lines += ["", "## Sentence level (silver labels, ambiguous alignments left out as in training)", "",
               "Precision, recall and F1 are pooled over the group's sentences, so a page weighs by its sentences "
@@ -417,19 +436,26 @@ def plot_unseen(metrics: Mapping[str, Any], path: Path) -> None:
 
 
 def write_unseen(result: Mapping[str, Any], out_dir: Path) -> list[Path]:
-    """Into ``out_dir``: ``unseen.json``, ``unseen.md`` and ``unseen.png`` (reproducible: same model and data,
-    same bytes) and ``unseen-timing.json`` (pages/s of every system in this run)."""
+    """Into ``out_dir``: ``unseen.json``, ``unseen.md``, ``unseen.png`` and ``unseen-threshold.png``
+    (reproducible: same model and data, same bytes) and ``unseen-timing.json`` (pages/s of every system in this
+    run)."""
     import json
 
     from winnow.jsonio import write_text_atomic
     from winnow.report import write_metrics_json
 
     out_dir.mkdir(parents=True, exist_ok=True)
-    names = ("unseen.json", "unseen.md", "unseen.png", "unseen-timing.json")
+    names = ("unseen.json", "unseen.md", "unseen.png", "unseen-threshold.png", "unseen-timing.json")
     paths = [out_dir / name for name in names]
-    write_metrics_json(result["metrics"], paths[0])
-    plot_unseen(result["metrics"], paths[2])
-    write_text_atomic(paths[1], unseen_markdown(result["metrics"])
-                      + f"\n![shingle F1 per group and system]({paths[2].name})\n")
-    write_text_atomic(paths[3], json.dumps(result["timing"], indent=2, sort_keys=True) + "\n")
+    metrics = result["metrics"]
+    write_metrics_json(metrics, paths[0])
+    plot_unseen(metrics, paths[2])
+    plot_sweep(metrics["threshold_sweep"], metrics["threshold"], paths[3],
+               {group: {name: {key: v[key]["value"] for key in ("precision", "recall")}
+                        for name, v in systems.items() if name in HTML_SYSTEMS}
+                for group, systems in metrics["shingle"].items()})
+    write_text_atomic(paths[1], unseen_markdown(metrics)
+                      + f"\n![shingle F1 per group and system]({paths[2].name})\n"
+                      + f"\n![shingle precision against recall at each threshold]({paths[3].name})\n")
+    write_text_atomic(paths[4], json.dumps(result["timing"], indent=2, sort_keys=True) + "\n")
     return paths
