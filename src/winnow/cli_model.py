@@ -17,7 +17,8 @@ MODEL_OPTION = typer.Option(Path("train/model.skops"), "--model", help="Model fi
 THRESHOLD_OPTION = typer.Option(
     None, "--threshold", min=0.0, max=1.0,
     help="Keep sentences with P(content) >= T. The one precision/recall knob: higher keeps less "
-         "(more precise), lower keeps more (more recall). Default: the model card's threshold.",
+         "(more precise), lower keeps more (more recall). Default: the model card's threshold. What each "
+         "value does on unseen sites, corpus by corpus: eval/unseen.md ('The threshold').",
 )
 
 
