@@ -16,6 +16,7 @@ from typer.testing import CliRunner
 from winnow.clean import clean_text
 from winnow.cli import app
 from winnow.model import load_model
+from winnow.report import _normalise
 from winnow.unseen import (
     clean_pages,
     evaluate_unseen,
@@ -197,11 +198,14 @@ def test_write_unseen_needs_no_html(seed_model, inputs: dict[str, Path], tmp_pat
     model = load_model(seed_model[0] / "model.skops")
     result = evaluate_unseen(model, inputs["silver"], ["democorp"], inputs["cv"], None, n_boot=10)
     assert result["metrics"]["pages_with_html"] == 0
-    assert set(result["metrics"]["shingle"]["democorp"]) == {"winnow", "winnow --by-site"}
+    assert set(result["metrics"]["shingle"]["democorp"]) == {"winnow", "winnow --by-site", "keep everything"}
+    keep_all = result["metrics"]["shingle"]["democorp"]["keep everything"]
+    assert keep_all["recall"]["value"] == 1.0 and keep_all["precision"]["value"] < 1.0  # the dump holds every gold
     assert set(result["timing"]) == {"winnow", "winnow --by-site"}
     assert result["metrics"]["silver_sentences"] == 0  # no sentence table imported: nothing to score against
     assert result["metrics"]["sentence"]["winnow"]["democorp"]["sentences"] == 0
     paths = write_unseen(result, tmp_path)
-    assert json.loads(paths[0].read_text(encoding="utf-8")) == json.loads(json.dumps(result["metrics"]))
+    written = json.loads(paths[0].read_text(encoding="utf-8"))
+    assert written == json.loads(json.dumps(_normalise(result["metrics"])))  # the metrics, floats rounded
     assert "| democorp | winnow --by-site |" in paths[1].read_text(encoding="utf-8")
     assert paths[2].read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
