@@ -19,7 +19,8 @@ VALIDATED   := data/processed/.annotations-valid
 MODEL        := train/model.skops
 CORPUS_NAMES := $(notdir $(patsubst %/pages.jsonl.gz,%,$(wildcard $(CORPORA)/*/pages.jsonl.gz)))
 SILVER_FILES := $(CORPUS_NAMES:%=data/interim/silver/%.parquet)
-MODEL_SRC    := $(addprefix src/winnow/,features.py site_features.py model.py train.py segment.py _speedups.pyx)
+MODEL_SRC    := $(addprefix src/winnow/,features.py site_features.py model.py train.py segment.py corpus_refs.py \
+                  _speedups.pyx)
 
 # Label Studio's server lives in its own venv: in .venv it would downgrade pyarrow and python-dateutil.
 LS_VERSION   := 1.23.2
@@ -151,7 +152,7 @@ $(EVAL_DIR)/metrics.json: $(MODEL) $(VALIDATED) $(LEARNING_CURVE) $(EVAL_SRC) | 
 # are committed; the run's timings go to the git-ignored unseen-timing.json.
 UNSEEN_FLAGS ?=
 UNSEEN_SRC   := $(addprefix src/winnow/,unseen.py threshold_sweep.py clean.py metrics.py baselines.py evaluate.py \
-                  cli_evaluate.py)
+                  corpus_refs.py cli_evaluate.py)
 
 .PHONY: eval-unseen
 
