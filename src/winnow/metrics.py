@@ -170,6 +170,13 @@ def shingle_score_rows(pages: Iterable[Mapping[str, Any]]) -> np.ndarray:
     return np.array(rows, dtype=float).reshape(-1, 2)
 
 
+def page_shingle_rows(texts: Sequence[str | None], pages: Sequence[Mapping[str, Any]]) -> np.ndarray:
+    """``[precision, recall]`` rows of each page's text against its ``gold_text`` (NaN where a system did not
+    run, its text None)."""
+    return shingle_score_rows([page_shingle_scores(text, page["gold_text"]) if text is not None else
+                               {"precision": None, "recall": None} for text, page in zip(texts, pages, strict=True)])
+
+
 # --- bootstrap -----------------------------------------------------------------------------------------------
 
 def bootstrap_ci(

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from winnow.clean import join_kept
-from winnow.metrics import page_shingle_scores, shingle_prf_from_scores, shingle_score_rows
+from winnow.metrics import page_shingle_rows, shingle_prf_from_scores
 from winnow.segment import SentenceRecord
 
 SWEEP_THRESHOLDS = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)
@@ -36,9 +36,7 @@ def sweep_summary(pages: Sequence[Mapping[str, Any]], swept: Sequence[Sequence[s
     also ran on, so that the numbers compare with its own; default every page)."""
     if len(swept) != len(pages) or any(len(texts) != len(thresholds) for texts in swept):
         raise ValueError("swept needs one text per threshold for every page")
-    scores = np.stack([shingle_score_rows([page_shingle_scores(texts[k], page["gold_text"])
-                                           for texts, page in zip(swept, pages, strict=True)])
-                       for k in range(len(thresholds))]) if pages else np.zeros((len(thresholds), 0, 2))
+    scores = np.stack([page_shingle_rows([texts[k] for texts in swept], pages) for k in range(len(thresholds))])
     scored = np.ones(len(pages), dtype=bool) if reference is None else reference
     out: dict[str, dict[str, Any]] = {}
     for group, members in groups.items():

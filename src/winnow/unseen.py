@@ -27,10 +27,9 @@ from winnow.evaluate import attach_corpus_pages, body_gold
 from winnow.metrics import (
     bootstrap_ci,
     confusion_counts,
-    page_shingle_scores,
+    page_shingle_rows,
     sentence_scores_from_counts,
     shingle_prf_from_scores,
-    shingle_score_rows,
     shingle_tokens,
 )
 from winnow.model import WinnowModel
@@ -215,12 +214,6 @@ def gold_share_groups(pages: Sequence[Mapping[str, Any]]) -> dict[str, np.ndarra
                 masks[f"{corpus}, {label}"] = mask
             lower = upper
     return masks
-
-
-def page_shingle_rows(texts: Sequence[str | None], pages: Sequence[Mapping[str, Any]]) -> np.ndarray:
-    """``[precision, recall]`` rows of each page's text against its gold (NaN where a system did not run)."""
-    return shingle_score_rows([page_shingle_scores(text, page["gold_text"]) if text is not None else
-                               {"precision": None, "recall": None} for text, page in zip(texts, pages, strict=True)])
 
 
 ScoredSystem = tuple[np.ndarray, np.ndarray]  # [precision, recall] rows per page, and whether the system ran
