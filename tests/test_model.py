@@ -3,6 +3,7 @@
 import json
 import subprocess
 import sys
+from functools import partial
 
 import pytest
 import skops.io as sio
@@ -180,6 +181,30 @@ def test_cli_clean_directory_file_and_stdin(trained, tmp_path):
     single = subprocess.run([*cmd, str(SEED_FILES[1])], check=True, capture_output=True, text=True).stdout
     piped = subprocess.run([*cmd, "-"], input=SEED_FILES[1].read_bytes(), check=True, capture_output=True).stdout
     assert single == (out / SEED_FILES[1].name).read_text(encoding="utf-8") == piped.decode("utf-8")
+
+
+def test_cli_clean_and_predict_read_the_model_path_from_winnow_model(trained, tmp_path):
+    """Outside the repository the default train/model.skops does not exist: WINNOW_MODEL names the model once
+    for every command (a script, a datatrove or Slurm job), and --model still wins over it."""
+    import os
+
+    model = trained[0] / "model.skops"
+    page = str(SEED_FILES[1])
+    unset = {name: value for name, value in os.environ.items() if name != "WINNOW_MODEL"}
+    run = partial(subprocess.run, capture_output=True, text=True, cwd=tmp_path)
+    expected = run([sys.executable, "-m", "winnow.cli", "clean", "--model", str(model), page], env=unset,
+                   check=True).stdout
+    missing = run([sys.executable, "-m", "winnow.cli", "clean", page], env=unset)
+    assert missing.returncode == 1 and "train/model.skops not found" in missing.stderr, missing.stderr
+    env = {**unset, "WINNOW_MODEL": str(model)}
+    assert run([sys.executable, "-m", "winnow.cli", "clean", page], env=env, check=True).stdout == expected
+    records = run([sys.executable, "-m", "winnow.cli", "predict", page], env=env, check=True).stdout.splitlines()
+    assert len(records) == len(segment_text("x", SEED_FILES[1].read_text(encoding="utf-8")))
+    wrong = {**unset, "WINNOW_MODEL": str(tmp_path / "nowhere.skops")}
+    assert run([sys.executable, "-m", "winnow.cli", "clean", "--model", str(model), page], env=wrong,
+               check=True).stdout == expected
+    proc = run([sys.executable, "-m", "winnow.cli", "clean", page], env=wrong)
+    assert proc.returncode == 1 and "nowhere.skops not found" in proc.stderr, proc.stderr
 
 
 def test_cli_clean_refuses_to_overwrite_its_inputs(trained, tmp_path):

@@ -13,7 +13,8 @@ from rich.table import Table
 
 err = Console(stderr=True)
 
-MODEL_OPTION = typer.Option(Path("train/model.skops"), "--model", help="Model file built by `make train`.")
+MODEL_OPTION = typer.Option(Path("train/model.skops"), "--model", envvar="WINNOW_MODEL",
+                             help="Model file built by `make train` (relative paths: from the current directory).")
 THRESHOLD_OPTION = typer.Option(
     None, "--threshold", min=0.0, max=1.0,
     help="Keep sentences with P(content) >= T. The one precision/recall knob: higher keeps less "
