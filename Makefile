@@ -228,13 +228,16 @@ CLEAN_WORKERS ?= 2
 CLEAN_FLAGS   ?=
 BENCH_FLAGS   ?=
 
-.PHONY: bench bench-long clean-corpus
+.PHONY: bench bench-long bench-memory clean-corpus
 
 bench: $(MODEL) | $(INSTALLED) ## Throughput: winnow clean vs datatrove (1, 2 workers) vs trafilatura -> bench/results.{json,md}
 	WINNOW_CORPORA=$(abspath $(CORPORA)) $(PY) bench/throughput.py --model $(MODEL) $(BENCH_FLAGS)
 
 bench-long: $(MODEL) | $(INSTALLED) ## Cleaning time against page size, one-line pages up to 800k words -> bench/long-pages.{json,md}
 	$(PY) bench/long_pages.py --model $(MODEL)
+
+bench-memory: $(MODEL) | $(INSTALLED) ## Memory of one long winnow clean run (the corpus pages 20 times, ~5 min) -> bench/long-run-memory.{json,md}
+	WINNOW_CORPORA=$(abspath $(CORPORA)) $(PY) bench/long_run_memory.py --model $(MODEL)
 
 clean-corpus: | $(INSTALLED) ## Clean IN=<jsonl file|dir> into OUT=<dir> on datatrove (FORMAT=txt, CLEAN_TASKS/CLEAN_WORKERS, CLEAN_FLAGS)
 	@test -n "$(IN)" -a -n "$(OUT)" || { echo "usage: make clean-corpus IN=pages/ OUT=clean/ [FORMAT=jsonl|txt TEXT_KEY=text CLEAN_TASKS=2 CLEAN_WORKERS=2 CLEAN_FLAGS='--min-content-chars 200 --excluded-dir dropped/']" >&2; exit 2; }
