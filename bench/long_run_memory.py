@@ -127,7 +127,7 @@ def markdown(result: dict) -> str:
         *(f"| {r['pass']} | {r['pages']:,} | {r['rss_mib']} | {r['peak_mib']} | {r['chunk_cache']:,} | "
           f"{r['spacy_strings']:,} | {r['pages_per_second']} |" for r in result["rows"]),
         "",
-        f"- RSS from the end of pass 1 to the end: +{s['rss_growth_after_first_pass_mib']} MiB "
+        f"- RSS from the end of pass 1 to the end: {s['rss_growth_after_first_pass_mib']:+} MiB "
         f"(most {s['rss_max_mib']} MiB)",
         *(f"- the cache and spaCy's strings dropped in pass {d['after_pass']}: RSS {d['rss_before_mib']} → "
           f"{d['rss_after_mib']} MiB (the allocator keeps freed memory for the next batches, so RSS stops growing "
