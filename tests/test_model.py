@@ -196,6 +196,7 @@ def test_cli_clean_and_predict_read_the_model_path_from_winnow_model(trained, tm
                    check=True).stdout
     missing = run([sys.executable, "-m", "winnow.cli", "clean", page], env=unset)
     assert missing.returncode == 1 and "train/model.skops not found" in missing.stderr, missing.stderr
+    assert "or set WINNOW_MODEL=PATH" in " ".join(missing.stderr.split())
     env = {**unset, "WINNOW_MODEL": str(model)}
     assert run([sys.executable, "-m", "winnow.cli", "clean", page], env=env, check=True).stdout == expected
     records = run([sys.executable, "-m", "winnow.cli", "predict", page], env=env, check=True).stdout.splitlines()
@@ -205,6 +206,7 @@ def test_cli_clean_and_predict_read_the_model_path_from_winnow_model(trained, tm
                check=True).stdout == expected
     proc = run([sys.executable, "-m", "winnow.cli", "clean", page], env=wrong)
     assert proc.returncode == 1 and "nowhere.skops not found" in proc.stderr, proc.stderr
+    assert "set WINNOW_MODEL" not in " ".join(proc.stderr.split())  # it is set: the path it names is wrong
 
 
 def test_cli_clean_refuses_to_overwrite_its_inputs(trained, tmp_path):

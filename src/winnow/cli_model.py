@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -59,8 +60,9 @@ def _load(model_path: Path, threshold: float | None):
 
     try:
         model = load_model(model_path)
-    except ModelError as error:
-        raise _error(str(error)) from None
+    except ModelError as error:  # a model file that is not there may just be named elsewhere than the default
+        hint = "" if os.environ.get("WINNOW_MODEL") or model_path.exists() else " (or set WINNOW_MODEL=PATH)"
+        raise _error(f"{error}{hint}") from None
     if threshold is not None:
         model.threshold = threshold
     return model
