@@ -38,29 +38,18 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from throughput import corpora_root, load_sample  # noqa: E402  (the benchmark's own page sample)
 
+from winnow.memory import peak_memory_mb  # noqa: E402
+
 MAX_PASSES = 20  # digits rotate by 0..9, then again with ASCII letters' case swapped: 20 distinct passes
 
 
-def resident_mib() -> float:
+def resident_mib() -> float | None:
     """This process's resident memory now (Linux /proc; the peak so far elsewhere)."""
     try:
         pages = int(Path("/proc/self/statm").read_text().split()[1])
         return pages * resource.getpagesize() / 2**20
     except (OSError, IndexError, ValueError):
-        return peak_mib()
-
-
-def peak_mib() -> float:
-    """This process's peak resident memory: VmHWM on Linux (ru_maxrss would keep the parent's size from before
-    the exec that started this process), else ru_maxrss."""
-    try:
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 2**10  # kB
-    except (OSError, ValueError, IndexError):
-        pass
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return peak / 2**20 if sys.platform == "darwin" else peak / 2**10  # bytes on macOS, KiB on Linux
+        return peak_memory_mb()
 
 
 def rotated(paths: list[Path], k: int) -> Iterator[tuple[str, str]]:
@@ -94,8 +83,9 @@ def run(paths: list[Path], model_path: str, passes: int) -> tuple[list[dict], st
             done += 1
         seconds = time.perf_counter() - start
         sentencizer = segment._sentencizer()
-        rows.append({"pass": k + 1, "pages": done, "rss_mib": round(resident_mib(), 1),
-                     "peak_mib": round(peak_mib(), 1), "chunk_cache": len(sentencizer.cache),
+        rss = resident_mib()
+        rows.append({"pass": k + 1, "pages": done, "rss_mib": None if rss is None else round(rss, 1),
+                     "peak_mib": peak_memory_mb(), "chunk_cache": len(sentencizer.cache),
                      "spacy_strings": len(sentencizer.nlp.vocab.strings),
                      "pages_per_second": round(len(paths) / seconds, 1)})
         print(f"pass {k + 1:2d}: {done:7d} pages, RSS {rows[-1]['rss_mib']:7.1f} MiB (peak {rows[-1]['peak_mib']:.1f}),"

@@ -50,3 +50,19 @@ def test_tuning_raises_the_collector_threshold_once_and_cycles_are_still_collect
         assert gc.collect() >= 1
     finally:
         gc.set_threshold(*before)
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="VmHWM and the exec behaviour are Linux's")
+def test_peak_memory_is_the_process_own_not_that_of_the_process_that_started_it():
+    """A child started by a parent holding 400 MiB reports its own peak: ru_maxrss would report the parent's."""
+    from winnow.memory import peak_memory_mb
+
+    held = bytearray(400 * 2**20)  # touched pages: resident in this process
+    held[:: 4096] = b"x" * len(held[:: 4096])
+    child = ("import resource; from winnow.memory import peak_memory_mb; "
+             "print(peak_memory_mb(), resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)")
+    own, maxrss = map(float, subprocess.run([sys.executable, "-c", child], capture_output=True, text=True,
+                                            check=True).stdout.split())
+    assert peak_memory_mb() >= 400
+    assert own < 200 < 400 <= maxrss  # the child's own peak; ru_maxrss carried the parent's 400 MiB through exec
+    del held
