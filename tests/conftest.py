@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import importlib.util
 import json
 import os
 import subprocess
@@ -14,6 +15,15 @@ import pytest
 REPO = Path(__file__).resolve().parents[1]
 RAW_DIR = REPO / "data" / "raw"
 SEED_FILES = sorted(RAW_DIR.glob("*.txt"))
+
+
+def load_bench(script: str):
+    """A script of bench/ (``bench/<script>.py``) imported as the module ``bench_<script>``."""
+    spec = importlib.util.spec_from_file_location(f"bench_{script}", REPO / "bench" / f"{script}.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses resolve their module while the class is created
+    spec.loader.exec_module(module)
+    return module
 
 
 def corpora_root() -> Path | None:

@@ -3,24 +3,13 @@
 from __future__ import annotations
 
 import gzip
-import importlib.util
 import json
 import subprocess
 import sys
 
-from .conftest import REPO, SEED_FILES
+from .conftest import REPO, SEED_FILES, load_bench
 
-
-def _load_bench():
-    path = REPO / "bench" / "long_run_memory.py"
-    spec = importlib.util.spec_from_file_location("bench_long_run_memory", path)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-lrm = _load_bench()
+lrm = load_bench("long_run_memory")
 
 
 def test_each_pass_rotates_the_digits_and_renames_the_pages(tmp_path):

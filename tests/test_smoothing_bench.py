@@ -2,26 +2,14 @@
 
 from __future__ import annotations
 
-import importlib.util
 import itertools
-import sys
 
 import numpy as np
 import pytest
 
-from .conftest import REPO
+from .conftest import load_bench
 
-
-def _load_bench():
-    path = REPO / "bench" / "smoothing.py"
-    spec = importlib.util.spec_from_file_location("bench_smoothing", path)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses resolve their module while the class is created
-    spec.loader.exec_module(module)
-    return module
-
-
-sm = _load_bench()
+sm = load_bench("smoothing")
 
 
 def _random_chain(rng: np.random.Generator, lengths: list[int], n_states: int, n_taus: int):
