@@ -8,8 +8,9 @@ import logging
 from pathlib import Path
 
 import typer
-from rich.console import Console
 from rich.logging import RichHandler
+
+from winnow.cli_console import err, fail
 
 app = typer.Typer(
     help="winnow: separate news reporting from page cruft in plain-text web page dumps.",
@@ -17,15 +18,9 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-err = Console(stderr=True)
 
 # Command groups that live in their own modules; each defines ``register(app)``.
 COMMAND_MODULES = ("cli_model", "cli_corpus", "cli_evaluate", "cli_labelstudio", "cli_dataset")
-
-
-def fail(message: str, code: int = 1) -> typer.Exit:
-    err.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
-    return typer.Exit(code)
 
 
 @app.callback()
@@ -89,12 +84,12 @@ def validate(
     except CorpusRefError as error:
         raise fail(str(error)) from None
     for problem in problems:
-        err.print(str(problem), highlight=False, markup=False, soft_wrap=True)
+        err.print(str(problem), highlight=False, soft_wrap=True)
     if problems:
         raise fail(f"{len(problems)} annotation problem(s)")
     for corpus, count in sorted(known.unchecked.items()):
         err.print(f"note: {count} record(s) name sentences of {corpus} pages; {silver_dir / corpus}.parquet is "
-                  "absent, so their ids were not checked (`make silver` builds it)", highlight=False, markup=False,
+                  "absent, so their ids were not checked (`make silver` builds it)", highlight=False,
                   soft_wrap=True)
     err.print(f"annotations OK ({len(annotation_files(annotations_dir))} files)")
 

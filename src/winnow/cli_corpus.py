@@ -5,9 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import typer
-from rich.console import Console
 
-err = Console(stderr=True)
+from winnow.cli_console import err, fail
 
 IMPORT_HELP = (
     "Silver-label real web pages: render each page's HTML to a text dump (like our users' dumps), segment it "
@@ -23,11 +22,6 @@ IMPORT_HELP = (
     "Pages whose render is empty are skipped; pages with empty gold are kept, all boilerplate; both are "
     "counted in the report. Example: winnow import-corpus ../shared/corpora"
 )
-
-
-def _fail(message: str) -> typer.Exit:
-    err.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
-    return typer.Exit(1)
 
 
 def import_corpus_command(
@@ -62,7 +56,7 @@ def import_corpus_command(
             summary = write_report(out_dir, report_dir)
             _print_summary(summary)
     except (CorpusError, ReportError) as error:
-        raise _fail(str(error)) from error
+        raise fail(str(error)) from error
 
 
 def silver_report_command(
@@ -76,7 +70,7 @@ def silver_report_command(
     try:
         _print_summary(write_report(silver_dir, report_dir, corpora or None))
     except ReportError as error:
-        raise _fail(str(error)) from error
+        raise fail(str(error)) from error
 
 
 def _print_summary(report: dict) -> None:

@@ -7,16 +7,12 @@ from pathlib import Path
 import typer
 from rich.console import Console
 
-err = Console(stderr=True)
+from winnow.cli_console import err, fail, labelled
+
 dataset_app = typer.Typer(
     help="Build the annotated dataset (parquet + dataset card) and publish it on the Hugging Face Hub.",
     no_args_is_help=True,
 )
-
-
-def _fail(message: str) -> typer.Exit:
-    err.print(f"[bold red]error:[/] {message}", highlight=False, markup=True)
-    return typer.Exit(1)
 
 
 BUILD_HELP = (
@@ -66,7 +62,7 @@ def build(
     try:
         result = build_dataset(processed_dir, annotations_dir, out_dir, settings)
     except (DatasetBuildError, JsonlError) as error:
-        raise _fail(str(error)) from error
+        raise fail(str(error)) from error
     manifest = result.manifest
     counts = "; ".join(f"{config}: " + ", ".join(f"{split} {n}" for split, n in splits.items())
                        for config, splits in manifest["rows"].items())
@@ -75,8 +71,8 @@ def build(
               f"{len(excluded['no_gold_label'])} with no gold label, {len(excluded['unresolved_sentences'])} "
               "tied sentence(s).", highlight=False)
     if manifest["contains_restricted"]:
-        err.print(f"[bold yellow]warning:[/] contains {len(manifest['restricted_articles'])} restricted "
-                  "article(s): local/private use only, `winnow dataset publish` will refuse it")
+        err.print(labelled("warning:", "bold yellow", f"contains {len(manifest['restricted_articles'])} restricted "
+                           "article(s): local/private use only, `winnow dataset publish` will refuse it"))
 
 
 @dataset_app.command("publish", help=PUBLISH_HELP)
@@ -98,7 +94,7 @@ def publish(
             return
         url = pub.publish(dataset_dir, repo_id, private=private, metadata_path=metadata)
     except pub.PublishError as error:
-        raise _fail(str(error)) from error
+        raise fail(str(error)) from error
     err.print(f"published {dataset_dir} to https://huggingface.co/datasets/{repo_id} ({url})", highlight=False)
 
 

@@ -7,14 +7,8 @@ import json
 from pathlib import Path
 
 import typer
-from rich.console import Console
 
-err = Console(stderr=True)
-
-
-def _error(message: str) -> typer.Exit:
-    err.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
-    return typer.Exit(1)
+from winnow.cli_console import err, fail
 
 
 def eval_command(
@@ -45,7 +39,7 @@ def eval_command(
     points = None
     if learning_curve is not None:
         if not learning_curve.is_file():
-            raise _error(f"{learning_curve} not found")
+            raise fail(f"{learning_curve} not found")
         points = json.loads(learning_curve.read_text(encoding="utf-8"))
     try:
         result = evaluate(cv_path=cv_predictions, model_path=model, annotations_dir=annotations_dir,
@@ -53,7 +47,7 @@ def eval_command(
                           corpora_root=corpora if corpora.is_dir() else None, learning_curve=points,
                           threshold=threshold, with_html=html, n_boot=n_boot, seed=seed)
     except EvaluationError as error:
-        raise _error(str(error)) from None
+        raise fail(str(error)) from None
     paths = write_evaluation(result, out_dir)
     inputs = result["inputs"]
     err.print(f"evaluated {inputs['sentences']} sentences on {inputs['pages']} pages "
@@ -91,11 +85,11 @@ def eval_unseen_command(
 
     for path, hint in ((training_pages, "run `make train`"), (config, "pass --config")):
         if not path.is_file():
-            raise _error(f"{path} not found: {hint}")
+            raise fail(f"{path} not found: {hint}")
     try:
         loaded = load_model(model)
     except ModelError as error:
-        raise _error(str(error)) from None
+        raise fail(str(error)) from None
     data_config = load_config(config).get("data", {})
     try:
         result = evaluate_unseen(
@@ -105,7 +99,7 @@ def eval_unseen_command(
             progress=lambda items, name: track(items, description=f"{name} on HTML", console=err,
                                                transient=True))
     except ValueError as error:
-        raise _error(str(error)) from None
+        raise fail(str(error)) from None
     pages = sum(c["kept"] for c in result["metrics"]["pages"].values())
     speeds = ", ".join(f"{name} {t['pages_per_s']:.1f}" for name, t in result["timing"].items())
     err.print(f"tested model {loaded.version} on {pages} unseen pages (pages/s: {speeds}); wrote "
@@ -140,14 +134,14 @@ def compare_models_command(
     from winnow.train import load_config
 
     if not config.is_file():
-        raise _error(f"{config} not found: pass --config")
+        raise fail(f"{config} not found: pass --config")
     corpora = list(load_config(config).get("data", {}).get("corpora", []))
     try:
         result = compare_models(baseline, candidate, silver_dir, corpora, n_boot=n_boot, seed=seed,
                                 progress=lambda models, name: track(models, description=name, console=err,
                                                                     transient=True))
     except (FileNotFoundError, ValueError, ModelError) as error:
-        raise _error(str(error)) from None
+        raise fail(str(error)) from None
     table = comparison_markdown(result)
     typer.echo(table, nl=False)
     if output is not None:

@@ -7,9 +7,8 @@ from pathlib import Path
 from typing import Any
 
 import typer
-from rich.console import Console
 
-err = Console(stderr=True)
+from winnow.cli_console import err, fail
 
 ls_app = typer.Typer(
     help="Label Studio round trip. Connection: LABEL_STUDIO_URL and LABEL_STUDIO_API_KEY (personal access "
@@ -26,13 +25,6 @@ SILVER_DIR = typer.Option(
     Path("data/interim/silver"), "--silver-dir", help="Silver tables (`make silver`): sentences of corpus pages.")
 
 
-def _error(message: str) -> typer.Exit:
-    from rich.markup import escape
-
-    err.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
-    return typer.Exit(1)
-
-
 def _quiet_http() -> None:
     if logging.getLogger().getEffectiveLevel() > logging.DEBUG:
         for name in ("httpx", "httpcore"):
@@ -43,11 +35,11 @@ def _read_jsonl(path: Path, what: str) -> list[dict[str, Any]]:
     from winnow.jsonio import JsonlError, read_jsonl
 
     if not path.exists():
-        raise _error(f"{path} not found; run `make data` first ({what})")
+        raise fail(f"{path} not found; run `make data` first ({what})")
     try:
         return read_jsonl(path)
     except JsonlError as error:
-        raise _error(str(error)) from None
+        raise fail(str(error)) from None
 
 
 def _predictor(model: Path, use_model: bool) -> Any:
@@ -58,7 +50,7 @@ def _predictor(model: Path, use_model: bool) -> Any:
     try:
         return load_model(model)
     except ModelError as error:
-        raise _error(f"{error} (or push without pre-annotations: --no-predictions)") from None
+        raise fail(f"{error} (or push without pre-annotations: --no-predictions)") from None
 
 
 def push_command(
@@ -112,15 +104,15 @@ def push_command(
 
     _quiet_http()
     if strategy not in STRATEGIES:
-        raise _error(f"unknown --strategy {strategy!r}; choose one of {', '.join(STRATEGIES)}")
+        raise fail(f"unknown --strategy {strategy!r}; choose one of {', '.join(STRATEGIES)}")
     if strategy == "uncertain" and not use_model:
-        raise _error("--strategy uncertain needs model predictions; drop --no-predictions")
+        raise fail("--strategy uncertain needs model predictions; drop --no-predictions")
     if not config.exists():
-        raise _error(f"labeling config {config} not found")
+        raise fail(f"labeling config {config} not found")
     try:
         settings = load_settings(env_file)
     except LabelStudioError as error:
-        raise _error(str(error)) from None
+        raise fail(str(error)) from None
     records: list[dict[str, Any]] = []
     metadata: dict[str, Any] = {}
     if disputed:
@@ -136,19 +128,19 @@ def push_command(
         tasks = plan_push(records, metadata, predictor, article_ids=[*article, *corpus_page], exclude=exclude,
                           strategy=strategy, limit=limit, context=context)
     except ValueError as error:
-        raise _error(str(error)) from None
+        raise fail(str(error)) from None
     version = predictor.version if predictor else None
     try:
         result = push(settings, tasks, model_version=version, project=project,
                       config=config.read_text(encoding="utf-8"), batch_size=batch_size)
     except LabelStudioError as error:
-        raise _error(settings.scrub(str(error))) from None
+        raise fail(settings.scrub(str(error))) from None
     made = "created" if result.project_created else ("updated config of" if result.config_updated else "using")
     source = f"pre-annotated by model {version}" if version else "without model predictions"
     err.print(
         f"{made} project {project!r} (id {result.project_id}): imported {result.imported} new task(s) {source}; "
         f"{result.already_there} already there ({result.predictions_added} given a prediction from this model)",
-        highlight=False, markup=False, soft_wrap=True,
+        highlight=False, soft_wrap=True,
     )
 
 
@@ -160,7 +152,7 @@ def _with_corpus_pages(records: list[dict[str, Any]], metadata: dict[str, Any], 
     try:
         return records + load_page_sentences(silver_dir, pages), {**metadata, **page_metadata(silver_dir, pages)}
     except CorpusRefError as error:
-        raise _error(str(error)) from None
+        raise fail(str(error)) from None
 
 
 def _disputed_pages(cv_predictions: Path, n: int, corpora: list[str], already: list[str]) -> list[str]:
@@ -169,9 +161,9 @@ def _disputed_pages(cv_predictions: Path, n: int, corpora: list[str], already: l
     try:
         pages = disputed_pages(cv_predictions, n + len(already), corpora)
     except CorpusRefError as error:
-        raise _error(str(error)) from None
+        raise fail(str(error)) from None
     chosen = [page for page in pages if page not in already][:n]
-    err.print(f"disputed pages: {', '.join(chosen) or 'none'}", highlight=False, markup=False, soft_wrap=True)
+    err.print(f"disputed pages: {', '.join(chosen) or 'none'}", highlight=False, soft_wrap=True)
     return chosen
 
 
@@ -182,7 +174,7 @@ def _annotated_sentences(root: Path) -> set[str]:
     try:
         return {str(r.get("sentence_id")) for r in load_annotations(root)} if root.exists() else set()
     except JsonlError as error:
-        raise _error(str(error)) from None
+        raise fail(str(error)) from None
 
 
 def pull_command(
@@ -227,13 +219,13 @@ def pull_command(
         result = merge_export(export, out, annotations_dir, sentence_ids, users)
     except (LabelStudioError, ExportError, JsonlError, CorpusRefError) as error:
         message = settings.scrub(str(error)) if settings else str(error)
-        raise _error(f"{message}\nnothing was written") from None
+        raise fail(f"{message}\nnothing was written") from None
     except (OSError, ValueError) as error:
-        raise _error(f"cannot read {export_file}: {error}\nnothing was written") from None
+        raise fail(f"cannot read {export_file}: {error}\nnothing was written") from None
     err.print(
         f"{out}: added {len(result.added)} record(s), {len(result.revised)} revision(s) of annotations edited "
         f"in Label Studio; {result.unchanged} already pulled",
-        highlight=False, markup=False, soft_wrap=True,
+        highlight=False, soft_wrap=True,
     )
 
 

@@ -9,10 +9,9 @@ import sys
 from pathlib import Path
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
-err = Console(stderr=True)
+from winnow.cli_console import err, fail, labelled
 
 MODEL_OPTION = typer.Option(Path("train/model.skops"), "--model", envvar="WINNOW_MODEL",
                              help="Model file built by `make train` (relative paths: from the current directory).")
@@ -24,11 +23,6 @@ THRESHOLD_OPTION = typer.Option(
 )
 
 
-def _error(message: str) -> typer.Exit:
-    err.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
-    return typer.Exit(1)
-
-
 def _refuse_replacing_inputs(input_dir: Path, output_dir: Path, sites: list[str] | None = None) -> None:
     """Stop before anything is written where cleaned files would replace the page dumps they come from:
     ``OUT/<name>.txt`` is ``IN/<name>.txt`` when both are one directory (``sites``: ``OUT/<site>`` and
@@ -38,18 +32,18 @@ def _refuse_replacing_inputs(input_dir: Path, output_dir: Path, sites: list[str]
     pairs = [(input_dir, output_dir)] if sites is None else [(input_dir / s, output_dir / s) for s in sites]
     for source, target in pairs:
         if same_place(source, target):
-            raise _error(f"--output-dir {output_dir} would overwrite the page dumps in {source} with their cleaned "
+            raise fail(f"--output-dir {output_dir} would overwrite the page dumps in {source} with their cleaned "
                          "text (same file names): choose another output directory")
 
 
 def _make_output_dir(output_dir: Path) -> None:
     """Create ``output_dir`` before cleaning, so that a path that cannot be a directory fails before any work."""
     if output_dir.exists() and not output_dir.is_dir():
-        raise _error(f"--output-dir {output_dir} is a file, not a directory")
+        raise fail(f"--output-dir {output_dir} is a file, not a directory")
     try:
         output_dir.mkdir(parents=True, exist_ok=True)
     except OSError as error:
-        raise _error(f"--output-dir {output_dir} cannot be created: {error.strerror or error}") from None
+        raise fail(f"--output-dir {output_dir} cannot be created: {error.strerror or error}") from None
 
 
 def _load(model_path: Path, threshold: float | None):
@@ -62,7 +56,7 @@ def _load(model_path: Path, threshold: float | None):
         model = load_model(model_path)
     except ModelError as error:  # a model file that is not there may just be named elsewhere than the default
         hint = "" if os.environ.get("WINNOW_MODEL") or model_path.exists() else " (or set WINNOW_MODEL=PATH)"
-        raise _error(f"{error}{hint}") from None
+        raise fail(f"{error}{hint}") from None
     if threshold is not None:
         model.threshold = threshold
     return model
@@ -88,14 +82,14 @@ def train_command(
     from winnow.train import train
 
     if not (processed_dir / "sentences.jsonl").exists():
-        raise _error(f"{processed_dir}/sentences.jsonl not found; run `make data` first")
+        raise fail(f"{processed_dir}/sentences.jsonl not found; run `make data` first")
     with err.status("featurising, cross-validating by site, fitting ..." if cv else "featurising, fitting ..."):
         card = train(config, processed_dir, annotations_dir, model, cv=cv, seed=seed)
     _warn_unused_labels(card)
     if card.get("unused_page_features"):
         err.print(f"no tree splits on {len(card['unused_page_features'])} page feature(s): "
                   f"{', '.join(card['unused_page_features'])}; listing them in the config's [model] drop_features "
-                  "would grow the same trees, faster", highlight=False, markup=False, soft_wrap=True)
+                  "would grow the same trees, faster", highlight=False, soft_wrap=True)
     if not cv:
         err.print(f"wrote {model} (model {card['version']}, no cross-validation) in {_cost(card)}")
         return
@@ -112,7 +106,7 @@ def _warn_unused_labels(card: dict) -> None:
     for corpus in card.get("hand_labels_on_corpus_pages", {}).get("unused_corpora", []):
         err.print(f"warning: annotations label sentences of {corpus} pages that training did not use: {corpus} is "
                   "not in the config's [data] corpora, its silver table is missing (`make silver`), or the pages "
-                  "were re-imported differently (`winnow validate`)", highlight=False, markup=False, soft_wrap=True)
+                  "were re-imported differently (`winnow validate`)", highlight=False, soft_wrap=True)
 
 
 def _cost(card: dict) -> str:
@@ -160,13 +154,13 @@ def ablation_command(
 def _inputs(source: str | None, input_dir: Path | None) -> list[tuple[str, Path | None]]:
     if input_dir is not None:
         if not input_dir.is_dir():
-            raise _error(f"--input-dir {input_dir} is not a directory")
+            raise fail(f"--input-dir {input_dir} is not a directory")
         return [(p.stem, p) for p in sorted(input_dir.glob("*.txt"))]
     if source in (None, "-"):
         return [("stdin", None)]
     path = Path(source)
     if not path.is_file():
-        raise _error(f"{path} not found")
+        raise fail(f"{path} not found")
     return [(path.stem, path)]
 
 
@@ -186,7 +180,7 @@ def _decoded_items(inputs, skipped: list[str] | None):
             yield name, _read(path)
         except InputError as error:
             if skipped is not None:
-                err.print(f"[yellow]skipped:[/] {error}", highlight=False, soft_wrap=True)
+                err.print(labelled("skipped:", "yellow", str(error)), highlight=False, soft_wrap=True)
                 skipped.append(str(error))
 
 
@@ -204,7 +198,7 @@ def clean_command(
     tasks: int = typer.Option(1, min=1, help="datatrove: tasks (input files are split among them)."),
     workers: int = typer.Option(1, min=1, help="datatrove: tasks run at once (processes)."),
     logging_dir: Path = typer.Option(None, help="datatrove: logs, stats and completion marks "
-                                                "[default: OUTPUT_DIR/logs]; a rerun skips completed tasks."),
+                                                "(default: OUTPUT_DIR/logs); a rerun skips completed tasks."),
     min_content_chars: int = typer.Option(0, min=0, help="datatrove: drop documents keeping fewer characters."),
     min_kept_share: float = typer.Option(0.0, min=0.0, max=1.0,
                                          help="datatrove: drop documents keeping a smaller share of their text."),
@@ -237,21 +231,21 @@ def clean_command(
     from winnow.jsonio import write_text_atomic
 
     if engine not in ("local", "datatrove"):
-        raise _error(f"unknown --engine {engine!r}; expected local or datatrove")
+        raise fail(f"unknown --engine {engine!r}; expected local or datatrove")
     if input_format not in ("txt", "jsonl"):
-        raise _error(f"unknown --input-format {input_format!r}; expected txt or jsonl")
+        raise fail(f"unknown --input-format {input_format!r}; expected txt or jsonl")
     if engine == "datatrove":
         _clean_datatrove(source, input_dir, output_dir, model, threshold, input_format, text_key, id_key, tasks,
                          workers, logging_dir, min_content_chars, min_kept_share, excluded_dir, store_decisions, gzip,
                          by_site)
         return
     if input_format == "jsonl":
-        raise _error("--input-format jsonl runs on datatrove: add --engine datatrove (--tasks 1 --workers 1 is "
+        raise fail("--input-format jsonl runs on datatrove: add --engine datatrove (--tasks 1 --workers 1 is "
                      "a single process)")
     if (input_dir is None) != (output_dir is None):
-        raise _error("--input-dir and --output-dir go together")
+        raise fail("--input-dir and --output-dir go together")
     if by_site and input_dir is None:
-        raise _error("--by-site needs --input-dir (one subdirectory per site) and --output-dir")
+        raise fail("--by-site needs --input-dir (one subdirectory per site) and --output-dir")
     groups = _site_groups(input_dir) if by_site else [(None, _inputs(source, input_dir))]
     if output_dir is not None:
         _refuse_replacing_inputs(input_dir, output_dir, [site for site, _ in groups] if by_site else None)
@@ -272,7 +266,7 @@ def clean_command(
                 try:  # rebuilt by a rerun: not synced file by file (one fsync per file cost as much as cleaning)
                     write_text_atomic(target, cleaned, durable=False)
                 except OSError as error:
-                    raise _error(f"cannot write {target}: {error.strerror or error}. The files written before it "
+                    raise fail(f"cannot write {target}: {error.strerror or error}. The files written before it "
                                  f"({written}) are complete; rerun once it can be written") from None
                 written += 1
             progress.advance(task)
@@ -303,11 +297,11 @@ def _predictions(groups, model, skipped: list[str], ids: bool = True):
 def _site_groups(input_dir: Path) -> list[tuple[str, list[tuple[str, Path | None]]]]:
     """``(site, inputs)`` for every subdirectory of ``input_dir`` holding *.txt files, sorted by name."""
     if not input_dir.is_dir():
-        raise _error(f"--input-dir {input_dir} is not a directory")
+        raise fail(f"--input-dir {input_dir} is not a directory")
     groups = [(sub.name, _inputs(None, sub)) for sub in sorted(p for p in input_dir.iterdir() if p.is_dir())]
     groups = [(site, inputs) for site, inputs in groups if inputs]
     if not groups:
-        raise _error(f"--by-site: {input_dir} has no subdirectory with *.txt files (expected IN/<site>/*.txt)")
+        raise fail(f"--by-site: {input_dir} has no subdirectory with *.txt files (expected IN/<site>/*.txt)")
     return groups
 
 
@@ -318,14 +312,14 @@ def _clean_datatrove(source, input_dir, output_dir, model, threshold, input_form
     try:
         from winnow.datatrove import SharedDirectoryError, build_pipeline, cleaner_totals, run_local
     except ImportError as error:
-        raise _error(f"--engine datatrove needs the extra: pip install 'winnow[datatrove]' ({error})") from None
+        raise fail(f"--engine datatrove needs the extra: pip install 'winnow[datatrove]' ({error})") from None
     if output_dir is None:
-        raise _error("--engine datatrove writes JSONL files: give --output-dir")
+        raise fail("--engine datatrove writes JSONL files: give --output-dir")
     if (source is None) == (input_dir is None) or source == "-":
-        raise _error("--engine datatrove reads files: give an input FILE or --input-dir (not stdin)")
+        raise fail("--engine datatrove reads files: give an input FILE or --input-dir (not stdin)")
     input_path = input_dir if input_dir is not None else Path(source)
     if not input_path.exists():
-        raise _error(f"{input_path} not found")
+        raise fail(f"{input_path} not found")
     _load(model, threshold)  # fail fast on a missing or bad model, before starting workers
     logging_dir = logging_dir if logging_dir is not None else output_dir / "logs"
     try:
@@ -336,7 +330,7 @@ def _clean_datatrove(source, input_dir, output_dir, model, threshold, input_form
             by_site=by_site,
         )
     except SharedDirectoryError as error:
-        raise _error(str(error)) from None
+        raise fail(str(error)) from None
     stats = run_local(pipeline, tasks=tasks, workers=workers, logging_dir=logging_dir)
     if stats is None:
         err.print(f"nothing to do: every task is marked complete in {logging_dir} (remove it or pass a new "
@@ -359,9 +353,9 @@ def predict_command(
 ) -> None:
     """Print one JSON record per sentence: ids, offsets, text, label (content/boilerplate), p_content."""
     if output_format != "jsonl":
-        raise _error(f"unknown --format {output_format!r}; supported: jsonl")
+        raise fail(f"unknown --format {output_format!r}; supported: jsonl")
     if by_site and input_dir is None:
-        raise _error("--by-site needs --input-dir (one subdirectory per site)")
+        raise fail("--by-site needs --input-dir (one subdirectory per site)")
     winnow_model = _load(model, threshold)
     groups = _site_groups(input_dir) if by_site else [(None, _inputs(source, input_dir))]
     skipped: list[str] = []
