@@ -257,9 +257,9 @@ def test_by_site_groups_documents_by_site_field_or_url_host(model_path, monkeypa
 def test_both_engines_build_a_site_reference_from_the_same_first_readable_pages(model_path, tmp_path, monkeypatch):
     """More pages than the reference holds, an unreadable file among the first, and file names whose order
     differs from their stems' ("p-1.txt" < "p.txt" but "p" < "p-1"): both engines pick the same 30 pages."""
-    import winnow.clean
+    import winnow.clean_files
     import winnow.datatrove as dt
-    from winnow.cli_model import _predictions, _site_groups
+    from winnow.cli_model import _site_groups
     from winnow.model import load_model
     from winnow.site_features import REFERENCE_PAGES
 
@@ -278,9 +278,11 @@ def test_both_engines_build_a_site_reference_from_the_same_first_readable_pages(
             return real(items, site_name)
         return wrapper
 
-    monkeypatch.setattr(winnow.clean, "site_reference", recording("local", winnow.clean.site_reference))
+    monkeypatch.setattr(winnow.clean_files, "site_reference",
+                        recording("local", winnow.clean_files.site_reference))
     monkeypatch.setattr(dt, "site_reference", recording("datatrove", dt.site_reference))
-    list(_predictions(_site_groups(tmp_path / "crawl"), load_model(model_path), []))
+    groups = _site_groups(tmp_path / "crawl")
+    list(winnow.clean_files.predictions(winnow.clean_files.whole_sites(groups), load_model(model_path), None))
     reader = dt.TextFileReader(str(tmp_path / "crawl"), glob_pattern="*/*.txt", site_from_dir=True)
     list(WinnowCleaner(model_path, by_site=True).run(reader.run()))
     expected = sorted(["p"] + [f"p-{i:02d}" for i in range(REFERENCE_PAGES + 3)])[:REFERENCE_PAGES]

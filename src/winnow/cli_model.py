@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import itertools
 import json
 import os
 import sys
@@ -164,24 +163,8 @@ def _inputs(source: str | None, input_dir: Path | None) -> list[tuple[str, Path 
     return [(path.stem, path)]
 
 
-def _read(path: Path | None) -> str:
-    from winnow.textio import decode_article, read_article
-
-    return decode_article(sys.stdin.buffer.read(), "<stdin>").text if path is None else read_article(path).text
-
-
-def _decoded_items(inputs, skipped: list[str] | None):
-    """``(name, text)`` of every readable input; unreadable ones are reported and listed in ``skipped``
-    (None: passed over silently, for a second reading of the same files)."""
-    from winnow.textio import InputError
-
-    for name, path in inputs:
-        try:
-            yield name, _read(path)
-        except InputError as error:
-            if skipped is not None:
-                err.print(labelled("skipped:", "yellow", str(error)), highlight=False, soft_wrap=True)
-                skipped.append(str(error))
+def _report_skip(message: str) -> None:
+    err.print(labelled("skipped:", "yellow", message), highlight=False, soft_wrap=True)
 
 
 def clean_command(
@@ -190,13 +173,15 @@ def clean_command(
     output_dir: Path = typer.Option(None, help="... into this directory, same file names (datatrove: JSONL)."),
     model: Path = MODEL_OPTION,
     threshold: float = THRESHOLD_OPTION,
-    engine: str = typer.Option("local", help="local (one process) or datatrove (pipeline, many processes)."),
+    engine: str = typer.Option("local", help="local (one output file per page, in --workers processes) or "
+                                             "datatrove (a pipeline writing JSONL)."),
     input_format: str = typer.Option("txt", help="txt (page dumps) or jsonl (records with a text field; "
                                                  "needs --engine datatrove)."),
     text_key: str = typer.Option("text", help="JSONL field holding the page text."),
     id_key: str = typer.Option("id", help="JSONL field holding the document id."),
     tasks: int = typer.Option(1, min=1, help="datatrove: tasks (input files are split among them)."),
-    workers: int = typer.Option(1, min=1, help="datatrove: tasks run at once (processes)."),
+    workers: int = typer.Option(1, min=1, help="Processes cleaning at once: the files are split among them, "
+                                "and the output is the same for any number (datatrove: tasks run at once)."),
     logging_dir: Path = typer.Option(None, help="datatrove: logs, stats and completion marks "
                                                 "(default: OUTPUT_DIR/logs); a rerun skips completed tasks."),
     min_content_chars: int = typer.Option(0, min=0, help="datatrove: drop documents keeping fewer characters."),
@@ -214,7 +199,8 @@ def clean_command(
     """Keep only the article body of page dumps: content sentences, in order, one block per line.
 
     Examples: `winnow clean page.txt`, `cat page.txt | winnow clean -`,
-    `winnow clean --input-dir dumps/ --output-dir clean/`. Files that are binary or undecodable are skipped
+    `winnow clean --input-dir dumps/ --output-dir clean/ [--workers 4]` (the same files from any number of
+    processes). Files that are binary or undecodable are skipped
     with a message; empty results are written as empty files. Each file is written atomically (a temporary
     file renamed into place) but not synced to disk one by one: after a power loss, rerun. The output
     directory must not be the input directory (the dumps would be overwritten), nor, on datatrove, the
@@ -228,7 +214,7 @@ def clean_command(
     from rich.progress import Progress
 
     from winnow.clean import join_kept
-    from winnow.jsonio import write_text_atomic
+    from winnow.clean_files import clean_files, predictions, whole_sites
 
     if engine not in ("local", "datatrove"):
         raise fail(f"unknown --engine {engine!r}; expected local or datatrove")
@@ -242,6 +228,12 @@ def clean_command(
     if input_format == "jsonl":
         raise fail("--input-format jsonl runs on datatrove: add --engine datatrove (--tasks 1 --workers 1 is "
                      "a single process)")
+    datatrove_only = {"--tasks": tasks != 1, "--logging-dir": logging_dir is not None,
+                      "--min-content-chars": min_content_chars > 0, "--min-kept-share": min_kept_share > 0,
+                      "--excluded-dir": excluded_dir is not None, "--store-decisions": store_decisions, "--gzip": gzip}
+    if given := [name for name, is_set in datatrove_only.items() if is_set]:
+        raise fail(f"{', '.join(given)}: datatrove options; add --engine datatrove (the local engine writes one "
+                   "file per page and splits the files among --workers)")
     if (input_dir is None) != (output_dir is None):
         raise fail("--input-dir and --output-dir go together")
     if by_site and input_dir is None:
@@ -250,48 +242,25 @@ def clean_command(
     if output_dir is not None:
         _refuse_replacing_inputs(input_dir, output_dir, [site for site, _ in groups] if by_site else None)
     winnow_model = _load(model, threshold)
-    if output_dir is not None:  # after the model loads: a bad --model leaves no empty directory behind
-        _make_output_dir(output_dir)
+    if output_dir is None:
+        for _, _, text, records, p in predictions(whole_sites(groups), winnow_model, _report_skip, ids=False):
+            sys.stdout.write(join_kept(text, records, p >= winnow_model.threshold))
+        return
+    _make_output_dir(output_dir)  # after the model loads: a bad --model leaves no empty directory behind
     total = sum(len(inputs) for _, inputs in groups)
-    skipped: list[str] = []
-    written = 0
-    with Progress(console=err, transient=True, disable=output_dir is None) as progress:
+    written, skipped = 0, 0
+    with Progress(console=err, transient=True) as progress:
         task = progress.add_task("cleaning", total=total)
-        for site, name, text, records, p in _predictions(groups, winnow_model, skipped, ids=False):
-            cleaned = join_kept(text, records, p >= winnow_model.threshold)
-            if output_dir is None:
-                sys.stdout.write(cleaned)
-            else:
-                target = (output_dir if site is None else output_dir / site) / f"{name}.txt"
-                try:  # rebuilt by a rerun: not synced file by file (one fsync per file cost as much as cleaning)
-                    write_text_atomic(target, cleaned, durable=False)
-                except OSError as error:
-                    raise fail(f"cannot write {target}: {error.strerror or error}. The files written before it "
-                                 f"({written}) are complete; rerun once it can be written") from None
-                written += 1
-            progress.advance(task)
-    if output_dir is not None:
-        sites = f" of {len(groups)} sites" if by_site else ""
-        err.print(f"cleaned {total - len(skipped)} files{sites} into {output_dir}; skipped {len(skipped)}")
-
-
-def _predictions(groups, model, skipped: list[str], ids: bool = True):
-    """``(site, name, text, records, p_content)`` for every readable input of every ``(site, inputs)`` group;
-    pages of a site with other pages are compared with the site's reference (its first pages), built first.
-    ``ids=False``: records without sentence ids (see :func:`winnow.segment.segment_many`)."""
-    from winnow.clean import predict_sites, site_reference
-    from winnow.site_features import REFERENCE_PAGES
-
-    def sites():
-        for site, inputs in groups:
-            reference = None
-            # (a single file is not read twice: site_reference would return None for it anyway)
-            if site is not None and len(inputs) > 1:  # the first readable pages by id, as site_reference picks
-                readable = _decoded_items(sorted(inputs), None)
-                reference = site_reference(itertools.islice(readable, REFERENCE_PAGES), site)
-            yield site, _decoded_items(inputs, skipped), reference
-
-    yield from predict_sites(sites(), model, ids=ids)
+        for result in clean_files(groups, winnow_model, model, output_dir, workers):
+            for message in result.skipped:
+                progress.console.print(labelled("skipped:", "yellow", message), highlight=False, soft_wrap=True)
+            written, skipped = written + result.written, skipped + len(result.skipped)
+            if result.error is not None:
+                raise fail(f"{result.error}. The files written before it ({written}) are complete; rerun once "
+                           "it can be written")
+            progress.advance(task, result.pages)
+    sites = f" of {len(groups)} sites" if by_site else ""
+    err.print(f"cleaned {written} files{sites} into {output_dir}; skipped {skipped}", soft_wrap=True)
 
 
 def _site_groups(input_dir: Path) -> list[tuple[str, list[tuple[str, Path | None]]]]:
@@ -356,10 +325,11 @@ def predict_command(
         raise fail(f"unknown --format {output_format!r}; supported: jsonl")
     if by_site and input_dir is None:
         raise fail("--by-site needs --input-dir (one subdirectory per site)")
+    from winnow.clean_files import predictions, whole_sites
+
     winnow_model = _load(model, threshold)
     groups = _site_groups(input_dir) if by_site else [(None, _inputs(source, input_dir))]
-    skipped: list[str] = []
-    for site, _, _, records, p in _predictions(groups, winnow_model, skipped):
+    for site, _, _, records, p in predictions(whole_sites(groups), winnow_model, _report_skip):
         for record, prob in zip(records, p, strict=True):
             label = "content" if prob >= winnow_model.threshold else "boilerplate"
             out = {**record, **({"site": site} if by_site else {}), "label": label, "p_content": round(float(prob), 6)}
