@@ -43,7 +43,9 @@ SAMPLE_SECONDS = 0.2
 # `winnow clean` and trafilatura each run twice, first and last (local, trafilatura, ..., trafilatura, local): the
 # machine's speed drifts over the minutes between, and the faster run of each is compared (both are kept)
 AGAIN = "-again"
+LOCAL_WORKERS = 2  # `winnow clean --workers`
 RUN_LABELS = {"local": "winnow clean, 1 process", "local-by-site": "winnow clean --by-site, 1 process",
+              f"local-workers-{LOCAL_WORKERS}": f"winnow clean --workers {LOCAL_WORKERS}",
               "datatrove-1": "winnow on datatrove, 1 worker", "datatrove-2": "winnow on datatrove, 2 workers",
               "trafilatura": "trafilatura.extract, 1 process"}
 
@@ -154,7 +156,8 @@ def _corpus_of(path: Path) -> str:
 def run_local_by_site(work: Path, model_path: str) -> dict:
     """What `winnow clean --by-site` does (its own code path): per site, the reference first, then cleaning."""
     from winnow.clean import join_kept
-    from winnow.cli_model import _predictions, _site_groups
+    from winnow.clean_files import predictions, whole_sites
+    from winnow.cli_model import _site_groups
     from winnow.jsonio import write_text_atomic
     from winnow.memory import tune_for_batches
     from winnow.model import load_model
@@ -164,10 +167,30 @@ def run_local_by_site(work: Path, model_path: str) -> dict:
     model = load_model(model_path)
     segment_text("warm-up", "Build the spaCy segmenter. It takes a second, once.")
     start = time.perf_counter()
-    for site, name, text, records, p in _predictions(_site_groups(work / "by-site"), model, [], ids=False):
+    for site, name, text, records, p in predictions(whole_sites(_site_groups(work / "by-site")), model, None,
+                                                    ids=False):
         write_text_atomic(work / "out-by-site" / site / f"{name}.txt", join_kept(text, records, p >= model.threshold),
                           durable=False)
     return {"seconds": time.perf_counter() - start}
+
+
+def run_local_workers(work: Path, model_path: str, workers: int) -> dict:
+    """What `winnow clean --input-dir --output-dir --workers N` does: the files cut into chunks, each cleaned and
+    written by one of N processes forked after the model is loaded."""
+    from winnow.clean_files import clean_files
+    from winnow.memory import tune_for_batches
+    from winnow.model import load_model
+    from winnow.segment import segment_text
+
+    tune_for_batches()  # as `winnow clean` does
+    model = load_model(model_path)
+    segment_text("warm-up", "Build the spaCy segmenter. It takes a second, once.")
+    out = work / f"out-local-workers-{workers}"
+    shutil.rmtree(out, ignore_errors=True)  # a repeated run writes a new directory, as the first did
+    inputs = [(path.stem, path) for path in sorted((work / "txt").glob("*.txt"))]
+    start = time.perf_counter()
+    written = sum(result.written for result in clean_files([(None, inputs)], model, Path(model_path), out, workers))
+    return {"seconds": time.perf_counter() - start, "documents": written}
 
 
 def run_datatrove(work: Path, model_path: str, workers: int) -> dict:
@@ -291,6 +314,8 @@ def child_main(mode: str, work: Path, model_path: str) -> None:
         result = run_local_by_site(work, model_path)
     elif mode == "stages":
         result = run_stages(work, model_path)
+    elif mode.startswith("local-workers-"):
+        result = run_local_workers(work, model_path, int(mode.rsplit("-", 1)[1]))
     elif mode.startswith("datatrove-"):
         result = run_datatrove(work, model_path, int(mode.split("-")[1]))
     else:
@@ -350,7 +375,7 @@ def measure(mode: str, work: Path, model_path: str) -> dict:
 
 def read_outputs(work: Path) -> dict[str, dict[str, str]]:
     outputs = {name: {p.stem: p.read_bytes().decode("utf-8") for p in (work / f"out-{name}").glob("*.txt")}
-               for name in ("local", "local" + AGAIN)}
+               for name in ("local", "local" + AGAIN, f"local-workers-{LOCAL_WORKERS}")}
     for folder in sorted(work.glob("out-datatrove-*")):
         records = {}
         for path in folder.glob("*.jsonl"):
@@ -399,6 +424,8 @@ def summarise(sample: dict, runs: dict[str, dict], identical: bool, load: tuple,
             "winnow_local_vs_trafilatura_pages_per_cpu_s": round(
                 rows["local"]["pages_per_cpu_s"] / rows["trafilatura"]["pages_per_cpu_s"], 3),
             "by_site_vs_local_pages": round(rows["local-by-site"]["pages_per_s"] / rows["local"]["pages_per_s"], 3),
+            "local_workers_vs_1_process": round(
+                rows[f"local-workers-{LOCAL_WORKERS}"]["pages_per_s"] / rows["local"]["pages_per_s"], 3),
         },
         "datatrove_output_identical_to_local": identical,
         "per_corpus": corpus_rates(sample, runs),
@@ -456,7 +483,12 @@ def markdown(report: dict) -> str:
         f"projected on 2 idle cores from CPU time (2 x CPU(1 worker) / CPU(2 workers)): "
         f"{r['datatrove_2_vs_1_workers_projected_idle']}x; with the driver's model load counted in both runs (it "
         f"does not parallelise): {r.get('datatrove_2_vs_1_workers_with_startup', '–')}x",
-        f"- datatrove output, and that of `winnow clean`'s second run, identical to `winnow clean`'s first: "
+        f"- `winnow clean --workers {LOCAL_WORKERS}` vs 1 process: **{r['local_workers_vs_1_process']}x** (the "
+        f"faster of {len(report['results'][f'local-workers-{LOCAL_WORKERS}'].get('all_seconds', [0]))} runs, "
+        f"alternating with datatrove's: {report['results'][f'local-workers-{LOCAL_WORKERS}'].get('all_seconds')} s; "
+        "time after the model is loaded, the workers' start included)",
+        f"- datatrove output, `winnow clean --workers {LOCAL_WORKERS}`'s and that of `winnow clean`'s second run, "
+        "identical to `winnow clean`'s first: "
         f"{report['datatrove_output_identical_to_local']}",
         f"- `winnow clean --by-site` vs `winnow clean` (pages/s): {r['by_site_vs_local_pages']}x — the dumps laid out "
         f"as <site>/<page>.txt, {s['sites']} sites, {s['pages_on_sites_with_other_pages']} pages on a site with "
@@ -552,7 +584,8 @@ def main() -> None:
                                f"the first {args.per_corpus} pages (by id) of each corpus")
         runs = {}
         modes = ["local", "trafilatura", "stages", "local-by-site",
-                 *(["datatrove-1", "datatrove-2"] * DATATROVE_REPEATS), "trafilatura" + AGAIN, "local" + AGAIN]
+                 *([f"local-workers-{LOCAL_WORKERS}", "datatrove-1", "datatrove-2"] * DATATROVE_REPEATS),
+                 "trafilatura" + AGAIN, "local" + AGAIN]
         for mode in modes:
             print(f"running {mode} on {sample['pages']} pages ...", file=sys.stderr, flush=True)
             run = measure(mode, work, args.model)
