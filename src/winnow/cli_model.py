@@ -249,7 +249,8 @@ def clean_command(
     _make_output_dir(output_dir)  # after the model loads: a bad --model leaves no empty directory behind
     total = sum(len(inputs) for _, inputs in groups)
     written, skipped = 0, 0
-    with Progress(console=err, transient=True) as progress:
+    # redrawn after each chunk, by this thread: no refresh thread runs while --workers forks its processes
+    with Progress(console=err, transient=True, auto_refresh=False) as progress:
         task = progress.add_task("cleaning", total=total)
         for result in clean_files(groups, winnow_model, model, output_dir, workers):
             for message in result.skipped:
@@ -258,7 +259,7 @@ def clean_command(
             if result.error is not None:
                 raise fail(f"{result.error}. The files written before it ({written}) are complete; rerun once "
                            "it can be written")
-            progress.advance(task, result.pages)
+            progress.update(task, advance=result.pages, refresh=True)
     sites = f" of {len(groups)} sites" if by_site else ""
     err.print(f"cleaned {written} files{sites} into {output_dir}; skipped {skipped}", soft_wrap=True)
 
