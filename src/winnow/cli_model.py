@@ -32,7 +32,7 @@ def _refuse_replacing_inputs(input_dir: Path, output_dir: Path, sites: list[str]
     for source, target in pairs:
         if same_place(source, target):
             raise fail(f"--output-dir {output_dir} would overwrite the page dumps in {source} with their cleaned "
-                         "text (same file names): choose another output directory")
+                       "text (same file names): choose another output directory")
 
 
 def _make_output_dir(output_dir: Path) -> None:
@@ -227,7 +227,7 @@ def clean_command(
         return
     if input_format == "jsonl":
         raise fail("--input-format jsonl runs on datatrove: add --engine datatrove (--tasks 1 --workers 1 is "
-                     "a single process)")
+                   "a single process)")
     datatrove_only = {"--tasks": tasks != 1, "--logging-dir": logging_dir is not None,
                       "--min-content-chars": min_content_chars > 0, "--min-kept-share": min_kept_share > 0,
                       "--excluded-dir": excluded_dir is not None, "--store-decisions": store_decisions, "--gzip": gzip}
