@@ -155,10 +155,8 @@ def _corpus_of(path: Path) -> str:
 
 def run_local_by_site(work: Path, model_path: str) -> dict:
     """What `winnow clean --by-site` does (its own code path): per site, the reference first, then cleaning."""
-    from winnow.clean import join_kept
-    from winnow.clean_files import predictions, whole_sites
+    from winnow.clean_files import clean_files
     from winnow.cli_model import _site_groups
-    from winnow.jsonio import write_text_atomic
     from winnow.memory import tune_for_batches
     from winnow.model import load_model
     from winnow.segment import segment_text
@@ -167,11 +165,9 @@ def run_local_by_site(work: Path, model_path: str) -> dict:
     model = load_model(model_path)
     segment_text("warm-up", "Build the spaCy segmenter. It takes a second, once.")
     start = time.perf_counter()
-    for site, name, text, records, p in predictions(whole_sites(_site_groups(work / "by-site")), model, None,
-                                                    ids=False):
-        write_text_atomic(work / "out-by-site" / site / f"{name}.txt", join_kept(text, records, p >= model.threshold),
-                          durable=False)
-    return {"seconds": time.perf_counter() - start}
+    written = sum(result.written for result in
+                  clean_files(_site_groups(work / "by-site"), model, Path(model_path), work / "out-by-site"))
+    return {"seconds": time.perf_counter() - start, "documents": written}
 
 
 def run_local_workers(work: Path, model_path: str, workers: int) -> dict:

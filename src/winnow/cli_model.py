@@ -254,7 +254,7 @@ def clean_command(
         task = progress.add_task("cleaning", total=total)
         for result in clean_files(groups, winnow_model, model, output_dir, workers):
             for message in result.skipped:
-                progress.console.print(labelled("skipped:", "yellow", message), highlight=False, soft_wrap=True)
+                _report_skip(message)
             written, skipped = written + result.written, skipped + len(result.skipped)
             if result.error is not None:
                 raise fail(f"{result.error}. The files written before it ({written}) are complete; rerun once "
