@@ -123,12 +123,10 @@ def write_inputs(pages: list[dict], work: Path) -> dict:
 def run_local(work: Path, model_path: str, out_name: str = "out-local") -> dict:
     """What `winnow clean --input-dir --output-dir` does, in this process: read, clean, write files (to a new
     directory each run: files replacing files, or made where many were just deleted, cost more)."""
-    from winnow.clean import join_kept, predict_texts
-    from winnow.jsonio import write_text_atomic
+    from winnow.clean_files import clean_files
     from winnow.memory import tune_for_batches
     from winnow.model import load_model
     from winnow.segment import segment_text
-    from winnow.textio import read_article
 
     start = time.perf_counter()
     tune_for_batches()  # as `winnow clean` does
@@ -137,15 +135,15 @@ def run_local(work: Path, model_path: str, out_name: str = "out-local") -> dict:
     loaded = time.perf_counter()
     out = work / out_name
     by_corpus: dict[str, float] = {}
+    written = 0
     for corpus, files in itertools.groupby(sorted((work / "txt").glob("*.txt")), key=_corpus_of):
         corpus_start = time.perf_counter()  # corpus by corpus, to give each its pages/s (output is the same)
-        items = ((path.stem, read_article(path).text) for path in files)
-        for name, text, records, p in predict_texts(items, model, ids=False):  # as `winnow clean`: no sentence ids
-            write_text_atomic(out / f"{name}.txt", join_kept(text, records, p >= model.threshold), durable=False)
+        inputs = [(path.stem, path) for path in files]  # `winnow clean`'s own loop, one process
+        written += sum(result.written for result in clean_files([(None, inputs)], model, Path(model_path), out))
         by_corpus[corpus] = time.perf_counter() - corpus_start
     done = time.perf_counter()
     return {"seconds": done - loaded, "startup_seconds": loaded - start, "model_version": model.version,
-            "corpus_seconds": by_corpus}
+            "corpus_seconds": by_corpus, "documents": written}
 
 
 def _corpus_of(path: Path) -> str:
