@@ -120,18 +120,25 @@ def write_inputs(pages: list[dict], work: Path) -> dict:
 # ---------------------------------------------------------------- measured runs (child processes)
 
 
-def run_local(work: Path, model_path: str, out_name: str = "out-local") -> dict:
-    """What `winnow clean --input-dir --output-dir` does, in this process: read, clean, write files (to a new
-    directory each run: files replacing files, or made where many were just deleted, cost more)."""
-    from winnow.clean_files import clean_files
+def _cleaning_model(model_path: str):
+    """The model, loaded as `winnow clean` loads it (batch-tuned memory), with spaCy's segmenter already built."""
     from winnow.memory import tune_for_batches
     from winnow.model import load_model
     from winnow.segment import segment_text
 
-    start = time.perf_counter()
     tune_for_batches()  # as `winnow clean` does
     model = load_model(model_path)
     segment_text("warm-up", "Build the spaCy segmenter. It takes a second, once.")
+    return model
+
+
+def run_local(work: Path, model_path: str, out_name: str = "out-local") -> dict:
+    """What `winnow clean --input-dir --output-dir` does, in this process: read, clean, write files (to a new
+    directory each run: files replacing files, or made where many were just deleted, cost more)."""
+    from winnow.clean_files import clean_files
+
+    start = time.perf_counter()
+    model = _cleaning_model(model_path)
     loaded = time.perf_counter()
     out = work / out_name
     by_corpus: dict[str, float] = {}
@@ -155,13 +162,8 @@ def run_local_by_site(work: Path, model_path: str) -> dict:
     """What `winnow clean --by-site` does (its own code path): per site, the reference first, then cleaning."""
     from winnow.clean_files import clean_files
     from winnow.cli_model import _site_groups
-    from winnow.memory import tune_for_batches
-    from winnow.model import load_model
-    from winnow.segment import segment_text
 
-    tune_for_batches()  # as `winnow clean` does
-    model = load_model(model_path)
-    segment_text("warm-up", "Build the spaCy segmenter. It takes a second, once.")
+    model = _cleaning_model(model_path)
     start = time.perf_counter()
     written = sum(result.written for result in
                   clean_files(_site_groups(work / "by-site"), model, Path(model_path), work / "out-by-site"))
@@ -172,13 +174,8 @@ def run_local_workers(work: Path, model_path: str, workers: int) -> dict:
     """What `winnow clean --input-dir --output-dir --workers N` does: the files cut into chunks, each cleaned and
     written by one of N processes forked after the model is loaded."""
     from winnow.clean_files import clean_files
-    from winnow.memory import tune_for_batches
-    from winnow.model import load_model
-    from winnow.segment import segment_text
 
-    tune_for_batches()  # as `winnow clean` does
-    model = load_model(model_path)
-    segment_text("warm-up", "Build the spaCy segmenter. It takes a second, once.")
+    model = _cleaning_model(model_path)
     out = work / f"out-local-workers-{workers}"
     shutil.rmtree(out, ignore_errors=True)  # a repeated run writes a new directory, as the first did
     inputs = [(path.stem, path) for path in sorted((work / "txt").glob("*.txt"))]

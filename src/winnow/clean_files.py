@@ -162,18 +162,19 @@ def clean_files(groups: list[tuple[str | None, list[Input]]], model: Any, model_
     context = multiprocessing.get_context("fork" if "fork" in methods else None)
     stop = context.Event()
     _WORKER["model"] = model  # inherited by forked workers
+    failed = None
     try:
         with context.Pool(min(workers, len(work)), _start_worker,
                           (model_path, model.threshold, output_dir, stop)) as pool:
             for result in pool.imap(_clean_in_worker, work):
-                if result.error is not None:  # before handing it on: the caller may stop reading at it
+                if result.error is not None:
                     stop.set()  # the others finish the file they are writing, then stop
-                    pool.close()
-                    pool.join()
-                    yield result
-                    return
+                    failed = result
+                    break
                 yield result
             pool.close()
-            pool.join()
+            pool.join()  # before a failed chunk is handed on: the caller may stop reading at it
     finally:
         _WORKER.clear()
+    if failed is not None:
+        yield failed
