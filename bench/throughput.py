@@ -132,9 +132,43 @@ def _cleaning_model(model_path: str):
     return model
 
 
+def _fresh_dir(work: Path, name: str) -> Path:
+    """``work/name``, or ``name.run2``, ``name.run3``, ... where that exists: a repeated run writes a new
+    directory, as the first did, and deletes nothing. (On a disk formatted without a journal, ext4 steps over
+    every inode freed in the last minutes when it creates a file: after thousands of files are deleted, making
+    the next thousands costs up to ten times more.)"""
+    path, run = work / name, 1
+    while path.exists():
+        run += 1
+        path = work / f"{name}.run{run}"
+    return path
+
+
+@contextmanager
+def _timed_writes(seconds: list[float]):
+    """Add the time `winnow clean` spends writing its output files (temporary file, write, rename) to
+    ``seconds[0]``: the one part of its run that depends on the disk rather than on the code."""
+    import winnow.clean_files
+
+    write = winnow.clean_files.write_text_atomic
+
+    def timed(*args, **kwargs):
+        start = time.perf_counter()
+        try:
+            return write(*args, **kwargs)
+        finally:
+            seconds[0] += time.perf_counter() - start
+
+    winnow.clean_files.write_text_atomic = timed
+    try:
+        yield
+    finally:
+        winnow.clean_files.write_text_atomic = write
+
+
 def run_local(work: Path, model_path: str, out_name: str = "out-local") -> dict:
     """What `winnow clean --input-dir --output-dir` does, in this process: read, clean, write files (to a new
-    directory each run: files replacing files, or made where many were just deleted, cost more)."""
+    directory each run: files replacing files cost more)."""
     from winnow.clean_files import clean_files
 
     start = time.perf_counter()
@@ -142,15 +176,16 @@ def run_local(work: Path, model_path: str, out_name: str = "out-local") -> dict:
     loaded = time.perf_counter()
     out = work / out_name
     by_corpus: dict[str, float] = {}
-    written = 0
-    for corpus, files in itertools.groupby(sorted((work / "txt").glob("*.txt")), key=_corpus_of):
-        corpus_start = time.perf_counter()  # corpus by corpus, to give each its pages/s (output is the same)
-        inputs = [(path.stem, path) for path in files]  # `winnow clean`'s own loop, one process
-        written += sum(result.written for result in clean_files([(None, inputs)], model, Path(model_path), out))
-        by_corpus[corpus] = time.perf_counter() - corpus_start
+    written, writing = 0, [0.0]
+    with _timed_writes(writing):
+        for corpus, files in itertools.groupby(sorted((work / "txt").glob("*.txt")), key=_corpus_of):
+            corpus_start = time.perf_counter()  # corpus by corpus, to give each its pages/s (output is the same)
+            inputs = [(path.stem, path) for path in files]  # `winnow clean`'s own loop, one process
+            written += sum(result.written for result in clean_files([(None, inputs)], model, Path(model_path), out))
+            by_corpus[corpus] = time.perf_counter() - corpus_start
     done = time.perf_counter()
     return {"seconds": done - loaded, "startup_seconds": loaded - start, "model_version": model.version,
-            "corpus_seconds": by_corpus, "documents": written}
+            "corpus_seconds": by_corpus, "documents": written, "write_seconds": writing[0]}
 
 
 def _corpus_of(path: Path) -> str:
@@ -164,10 +199,12 @@ def run_local_by_site(work: Path, model_path: str) -> dict:
     from winnow.cli_model import _site_groups
 
     model = _cleaning_model(model_path)
+    writing = [0.0]
     start = time.perf_counter()
-    written = sum(result.written for result in
-                  clean_files(_site_groups(work / "by-site"), model, Path(model_path), work / "out-by-site"))
-    return {"seconds": time.perf_counter() - start, "documents": written}
+    with _timed_writes(writing):
+        written = sum(result.written for result in
+                      clean_files(_site_groups(work / "by-site"), model, Path(model_path), work / "out-by-site"))
+    return {"seconds": time.perf_counter() - start, "documents": written, "write_seconds": writing[0]}
 
 
 def run_local_workers(work: Path, model_path: str, workers: int) -> dict:
@@ -176,8 +213,7 @@ def run_local_workers(work: Path, model_path: str, workers: int) -> dict:
     from winnow.clean_files import clean_files
 
     model = _cleaning_model(model_path)
-    out = work / f"out-local-workers-{workers}"
-    shutil.rmtree(out, ignore_errors=True)  # a repeated run writes a new directory, as the first did
+    out = _fresh_dir(work, f"out-local-workers-{workers}")
     inputs = [(path.stem, path) for path in sorted((work / "txt").glob("*.txt"))]
     start = time.perf_counter()
     written = sum(result.written for result in clean_files([(None, inputs)], model, Path(model_path), out, workers))
@@ -188,9 +224,8 @@ def run_datatrove(work: Path, model_path: str, workers: int) -> dict:
     from winnow.datatrove import build_pipeline, cleaner_totals, preload
     from winnow.datatrove import run_local as run_pipeline
 
-    out, logs = work / f"out-datatrove-{workers}", work / f"logs-{workers}"
-    for folder in (out, logs):  # a repeated run starts afresh (datatrove skips the tasks its logs hold as done)
-        shutil.rmtree(folder, ignore_errors=True)
+    # a repeated run starts afresh, in new folders (datatrove skips the tasks its logs hold as done)
+    out, logs = _fresh_dir(work, f"out-datatrove-{workers}"), _fresh_dir(work, f"logs-{workers}")
     pipeline = build_pipeline(work / "txt", out, input_format="txt", model_path=model_path)
     start = time.perf_counter()
     preload(pipeline)  # what run_local does first; timed apart, as model loading is for `winnow clean`
@@ -365,8 +400,10 @@ def measure(mode: str, work: Path, model_path: str) -> dict:
 
 
 def read_outputs(work: Path) -> dict[str, dict[str, str]]:
-    outputs = {name: {p.stem: p.read_bytes().decode("utf-8") for p in (work / f"out-{name}").glob("*.txt")}
-               for name in ("local", "local" + AGAIN, f"local-workers-{LOCAL_WORKERS}")}
+    """Every run's output by page (each repeat's folder too), keyed by the folder's name less "out-"."""
+    outputs = {folder.name.removeprefix("out-"): {p.stem: p.read_bytes().decode("utf-8")
+                                                  for p in folder.glob("*.txt")}
+               for folder in sorted(work.glob("out-local*"))}
     for folder in sorted(work.glob("out-datatrove-*")):
         records = {}
         for path in folder.glob("*.jsonl"):
@@ -387,9 +424,10 @@ def summarise(sample: dict, runs: dict[str, dict], identical: bool, load: tuple,
         rows[name] = {"seconds": round(seconds, 3), "pages_per_s": round(pages / seconds, 2),
                       "mb_per_s": round(mb / seconds, 3), "input": "html" if name == "trafilatura" else "text dump",
                       "peak_rss_mb": run["peak_rss_mb"], "process_wall_seconds": round(run["process_wall_seconds"], 2)}
-        for key in ("startup_seconds", "cleaner_cpu_seconds", "process_cpu_seconds", "all_seconds"):
+        for key in ("startup_seconds", "cleaner_cpu_seconds", "process_cpu_seconds", "write_seconds",
+                    "all_seconds", "all_write_seconds"):
             if key in run:
-                rows[name][key] = run[key] if key == "all_seconds" else round(run[key], 3)
+                rows[name][key] = run[key] if key.startswith("all_") else round(run[key], 3)
         rows[name]["pages_per_cpu_s"] = round(pages / max(run["process_cpu_seconds"], 1e-9), 2)
     traf = rows["trafilatura"]["pages_per_s"]
     contended = load[0][0] > 0.5  # before the benchmark's own work: afterwards the load holds its runs
@@ -404,6 +442,9 @@ def summarise(sample: dict, runs: dict[str, dict], identical: bool, load: tuple,
         "results": rows,
         "ratios": {
             "winnow_local_vs_trafilatura_pages": round(rows["local"]["pages_per_s"] / traf, 3),
+            # the disk's share taken out (trafilatura's run writes no files): what the code alone does
+            "winnow_local_vs_trafilatura_pages_without_writes": round(
+                pages / (runs["local"]["seconds"] - runs["local"].get("write_seconds", 0.0)) / traf, 3),
             "datatrove_2_vs_1_workers": round(rows["datatrove-2"]["pages_per_s"] / rows["datatrove-1"]["pages_per_s"],
                                               3),
             # the same with the driver's model load and segmenter build counted in both (it does not parallelise)
@@ -467,6 +508,7 @@ def markdown(report: dict) -> str:
         f"{report['results']['trafilatura'].get('all_seconds')} s)",
         f"- same, per CPU-second of the whole process (startup included; robust to other jobs): "
         f"{r['winnow_local_vs_trafilatura_pages_per_cpu_s']}x",
+        *_write_lines(report),
         f"- datatrove 2 workers vs 1 worker: **{r['datatrove_2_vs_1_workers']}x** (target 1.8x; needs 2 idle cores; "
         f"the faster of {len(report['results']['datatrove-2'].get('all_seconds', [0]))} alternating runs of each: "
         f"{report['results']['datatrove-1'].get('all_seconds')} s with 1 worker, "
@@ -478,8 +520,8 @@ def markdown(report: dict) -> str:
         f"faster of {len(report['results'][f'local-workers-{LOCAL_WORKERS}'].get('all_seconds', [0]))} runs, "
         f"alternating with datatrove's: {report['results'][f'local-workers-{LOCAL_WORKERS}'].get('all_seconds')} s; "
         "time after the model is loaded, the workers' start included)",
-        f"- datatrove output, `winnow clean --workers {LOCAL_WORKERS}`'s and that of `winnow clean`'s second run, "
-        "identical to `winnow clean`'s first: "
+        f"- every run's output (datatrove's and `winnow clean --workers {LOCAL_WORKERS}`'s, each repeat's, and "
+        "`winnow clean`'s second run's) identical to `winnow clean`'s first: "
         f"{report['datatrove_output_identical_to_local']}",
         f"- `winnow clean --by-site` vs `winnow clean` (pages/s): {r['by_site_vs_local_pages']}x — the dumps laid out "
         f"as <site>/<page>.txt, {s['sites']} sites, {s['pages_on_sites_with_other_pages']} pages on a site with "
@@ -504,6 +546,20 @@ def markdown(report: dict) -> str:
         *stage_lines(report),
     ]
     return "\n".join(lines)
+
+
+def _write_lines(report: dict) -> list[str]:
+    """How much of `winnow clean`'s time went to writing its output files (trafilatura's run writes none)."""
+    local = report["results"]["local"]
+    if "write_seconds" not in local:
+        return []
+    files = report["sample"]["pages"]
+    per_run = ", ".join(f"{w} of {t} s" for w, t in zip(local["all_write_seconds"], local["all_seconds"],
+                                                         strict=True))
+    return [f"- of that, `winnow clean` spent {local['write_seconds']} s writing its {files} output files "
+            f"({1000 * local['write_seconds'] / files:.2f} ms per file: a temporary file, written, renamed; each "
+            f"run: {per_run}). That part depends on the disk, not on winnow; without it the ratio would be "
+            f"{report['ratios']['winnow_local_vs_trafilatura_pages_without_writes']}x."]
 
 
 def plot(report: dict, path: Path) -> None:
@@ -582,9 +638,12 @@ def main() -> None:
             run = measure(mode, work, args.model)
             key = mode.removesuffix(AGAIN)
             all_seconds = runs.get(key, {}).get("all_seconds", []) + [round(run["seconds"], 3)]
+            all_writes = runs.get(key, {}).get("all_write_seconds", []) + [round(run.get("write_seconds", 0), 3)]
             if key not in runs or run["seconds"] < runs[key]["seconds"]:
                 runs[key] = run
             runs[key]["all_seconds"] = all_seconds
+            if "write_seconds" in run:
+                runs[key]["all_write_seconds"] = all_writes
         load_after = os.getloadavg()
         outputs = read_outputs(work)
         identical = all(out == outputs["local"] for out in outputs.values())
