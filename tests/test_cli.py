@@ -44,3 +44,55 @@ def test_messages_keep_their_square_brackets(seed_model, tmp_path, monkeypatch, 
 
     wide = CliRunner().invoke(app, ["clean", "--help"], env={"COLUMNS": "250", "TERMINAL_WIDTH": "250"})
     assert "(default: OUTPUT_DIR/logs)" in wide.output
+
+
+def test_a_single_page_that_cannot_be_read_is_an_error(seed_model, tmp_path, monkeypatch):
+    """`winnow clean FILE`, `winnow clean -` and `winnow predict FILE` were asked for one page: a binary, empty
+    or undecodable one fails with its reason (exit 1, nothing on stdout), where a directory run skips it and
+    goes on. A directory given as FILE says so, rather than "not found"."""
+    monkeypatch.chdir(tmp_path)
+    model = str(seed_model[0] / "model.skops")
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "scan.txt").write_bytes(b"\x00\x01\x02binary\x00" * 10)
+    (tmp_path / "in" / "blank.txt").write_text("  \n\n", encoding="utf-8")
+    (tmp_path / "in" / "page.txt").write_text("The council voted on the budget on Tuesday.\n", encoding="utf-8")
+    runner = CliRunner()
+    for args, reason in ((["clean", "in/scan.txt"], "in/scan.txt: binary file"),
+                         (["predict", "in/scan.txt"], "in/scan.txt: binary file"),
+                         (["clean", "in/blank.txt"], "in/blank.txt: empty or whitespace-only file"),
+                         (["predict", "in/blank.txt"], "in/blank.txt: empty or whitespace-only file"),
+                         (["clean", "in"], "in is a directory: pass --input-dir in")):
+        failed = runner.invoke(app, [*args, "--model", model])
+        assert failed.exit_code == 1 and f"error: {reason}" in failed.stderr, (args, failed.output)
+        assert failed.stdout == "" and isinstance(failed.exception, SystemExit)  # a clean exit, no traceback
+    for stdin, reason in ((b"\x00\x01\x02binary\x00" * 10, "<stdin>: binary file"),
+                          (b"", "<stdin>: empty or whitespace-only file")):
+        failed = runner.invoke(app, ["clean", "-", "--model", model], input=stdin)
+        assert failed.exit_code == 1 and f"error: {reason}" in failed.stderr and failed.stdout == "", failed.output
+    # the readable page alone is fine; in a directory the two bad files are skipped and the run succeeds
+    assert runner.invoke(app, ["clean", "in/page.txt", "--model", model]).exit_code == 0
+    many = runner.invoke(app, ["clean", "--input-dir", "in", "--output-dir", "out", "--model", model])
+    assert many.exit_code == 0 and "skipped: in/scan.txt: binary file" in many.output
+    assert "skipped: in/blank.txt: empty or whitespace-only file" in many.output
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["page.txt"]
+    listed = runner.invoke(app, ["predict", "--input-dir", "in", "--model", model])
+    assert listed.exit_code == 0 and '"article_id": "page"' in listed.output
+
+
+def test_an_input_directory_without_txt_files_is_an_error(seed_model, tmp_path, monkeypatch):
+    """Nothing to read is most likely the wrong directory (or pages named *.TXT, *.html): say so, and what is
+    there, instead of "cleaned 0 files"."""
+    monkeypatch.chdir(tmp_path)
+    model = str(seed_model[0] / "model.skops")
+    (tmp_path / "empty").mkdir()
+    (tmp_path / "shouting").mkdir()
+    (tmp_path / "shouting" / "PAGE.TXT").write_text("The council voted.\n", encoding="utf-8")
+    runner = CliRunner()
+    for args, reason in (
+            (["clean", "--input-dir", "empty", "--output-dir", "out"],
+             "--input-dir empty has no *.txt files: it is empty"),
+            (["predict", "--input-dir", "shouting"],
+             "--input-dir shouting has no *.txt files: it holds 1 other entry (PAGE.TXT); only *.txt files are read")):
+        failed = runner.invoke(app, [*args, "--model", model])
+        assert failed.exit_code == 1 and f"error: {reason}" in failed.stderr, failed.output
+    assert not (tmp_path / "out").exists()

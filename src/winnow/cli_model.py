@@ -150,21 +150,43 @@ def ablation_command(
     err.print(ablation_markdown(rows, note))
 
 
-def _inputs(source: str | None, input_dir: Path | None) -> list[tuple[str, Path | None]]:
+def _inputs(source: str | None, input_dir: Path | None, required: bool = True) -> list[tuple[str, Path | None]]:
+    """The ``(name, path)`` pages to read: every ``*.txt`` of ``input_dir`` (none is an error where
+    ``required``: most likely the wrong directory), else ``source`` (a file, or stdin for None and "-")."""
     if input_dir is not None:
         if not input_dir.is_dir():
             raise fail(f"--input-dir {input_dir} is not a directory")
-        return [(p.stem, p) for p in sorted(input_dir.glob("*.txt"))]
+        pages = [(p.stem, p) for p in sorted(input_dir.glob("*.txt"))]
+        if required and not pages:
+            raise fail(f"--input-dir {input_dir} has no *.txt files: "
+                       + _what_it_holds(sorted(p.name for p in input_dir.iterdir())))
+        return pages
     if source in (None, "-"):
         return [("stdin", None)]
     path = Path(source)
+    if path.is_dir():
+        raise fail(f"{path} is a directory: pass --input-dir {path} to read its *.txt files")
     if not path.is_file():
         raise fail(f"{path} not found")
     return [(path.stem, path)]
 
 
+def _what_it_holds(names: list[str]) -> str:
+    if not names:
+        return "it is empty"
+    shown = ", ".join(names[:3]) + (", ..." if len(names) > 3 else "")
+    entries = "entry" if len(names) == 1 else "entries"
+    return f"it holds {len(names)} other {entries} ({shown}); only *.txt files are read"
+
+
 def _report_skip(message: str) -> None:
     err.print(labelled("skipped:", "yellow", message), highlight=False, soft_wrap=True)
+
+
+def _refuse_input(message: str) -> None:
+    """A single page (FILE or stdin) that cannot be read is an error, not a skip: the caller asked for that
+    page, and an empty output with exit status 0 would pass for a page with no content."""
+    raise fail(message)
 
 
 def clean_command(
@@ -200,8 +222,9 @@ def clean_command(
 
     Examples: `winnow clean page.txt`, `cat page.txt | winnow clean -`,
     `winnow clean --input-dir dumps/ --output-dir clean/ [--workers 4]` (the same files from any number of
-    processes). Files that are binary or undecodable are skipped
-    with a message; empty results are written as empty files. Each file is written atomically (a temporary
+    processes). In a directory, files that are binary, undecodable or empty are skipped with a message; a
+    single FILE or stdin that is one of those is an error (exit status 1). Empty results are written as empty
+    files. Each file is written atomically (a temporary
     file renamed into place) but not synced to disk one by one: after a power loss, rerun. The output
     directory must not be the input directory (the dumps would be overwritten), nor, on datatrove, the
     excluded one. With --by-site (a crawl stored as dumps/<site>/*.txt), pages are also compared with other
@@ -243,7 +266,8 @@ def clean_command(
         _refuse_replacing_inputs(input_dir, output_dir, [site for site, _ in groups] if by_site else None)
     winnow_model = _load(model, threshold)
     if output_dir is None:
-        for _, _, text, records, p in predictions(whole_sites(groups), winnow_model, _report_skip, ids=False):
+        # one page (FILE or stdin: --input-dir needs --output-dir)
+        for _, _, text, records, p in predictions(whole_sites(groups), winnow_model, _refuse_input, ids=False):
             sys.stdout.write(join_kept(text, records, p >= winnow_model.threshold))
         return
     _make_output_dir(output_dir)  # after the model loads: a bad --model leaves no empty directory behind
@@ -268,7 +292,8 @@ def _site_groups(input_dir: Path) -> list[tuple[str, list[tuple[str, Path | None
     """``(site, inputs)`` for every subdirectory of ``input_dir`` holding *.txt files, sorted by name."""
     if not input_dir.is_dir():
         raise fail(f"--input-dir {input_dir} is not a directory")
-    groups = [(sub.name, _inputs(None, sub)) for sub in sorted(p for p in input_dir.iterdir() if p.is_dir())]
+    groups = [(sub.name, _inputs(None, sub, required=False))
+              for sub in sorted(p for p in input_dir.iterdir() if p.is_dir())]
     groups = [(site, inputs) for site, inputs in groups if inputs]
     if not groups:
         raise fail(f"--by-site: {input_dir} has no subdirectory with *.txt files (expected IN/<site>/*.txt)")
@@ -321,7 +346,10 @@ def predict_command(
     by_site: bool = typer.Option(False, "--by-site", help="INPUT_DIR holds one subdirectory of *.txt per site; "
                                  "pages are compared with their site's first 30 pages (records get a site field)."),
 ) -> None:
-    """Print one JSON record per sentence: ids, offsets, text, label (content/boilerplate), p_content."""
+    """Print one JSON record per sentence: ids, offsets, text, label (content/boilerplate), p_content.
+
+    With --input-dir, files that are binary, undecodable or empty are skipped with a message; a single FILE or
+    stdin that is one of those is an error (exit status 1)."""
     if output_format != "jsonl":
         raise fail(f"unknown --format {output_format!r}; supported: jsonl")
     if by_site and input_dir is None:
@@ -330,7 +358,8 @@ def predict_command(
 
     winnow_model = _load(model, threshold)
     groups = _site_groups(input_dir) if by_site else [(None, _inputs(source, input_dir))]
-    for site, _, _, records, p in predictions(whole_sites(groups), winnow_model, _report_skip):
+    on_skip = _report_skip if input_dir is not None else _refuse_input
+    for site, _, _, records, p in predictions(whole_sites(groups), winnow_model, on_skip):
         for record, prob in zip(records, p, strict=True):
             label = "content" if prob >= winnow_model.threshold else "boilerplate"
             out = {**record, **({"site": site} if by_site else {}), "label": label, "p_content": round(float(prob), 6)}

@@ -46,11 +46,11 @@ def prepare_directory(raw_dir: str | Path) -> PrepareResult:
         try:
             decoded = read_article(path)
         except EmptyArticleError as err:
-            log.warning("%s", err)
+            log.warning("skipped: %s", err)
             result.skipped_empty.append(str(err))
             continue
         except InputError as err:
-            log.error("%s", err)
+            log.error("refused: %s", err)
             result.refused.append(str(err))
             continue
         if not meta:

@@ -54,14 +54,14 @@ def read_article(path: str | Path) -> DecodedText:
 def decode_article(data: bytes, name: str = "<bytes>") -> DecodedText:
     """Decode raw bytes into article text (see module docstring for the rules)."""
     if not data.strip():
-        raise EmptyArticleError(f"{name}: empty or whitespace-only file, skipped")
+        raise EmptyArticleError(f"{name}: empty or whitespace-only file")
     text, encoding = _decode(data, name)
     if not text.strip():
-        raise EmptyArticleError(f"{name}: empty or whitespace-only file, skipped")
+        raise EmptyArticleError(f"{name}: empty or whitespace-only file")
     if looks_like_html(text):
         rendered = render_html(text)
         if not rendered.strip():
-            raise EmptyArticleError(f"{name}: HTML page with no visible text, skipped")
+            raise EmptyArticleError(f"{name}: HTML page with no visible text")
         return DecodedText(rendered, encoding, "html")
     return DecodedText(text, encoding, "text")
 
@@ -72,14 +72,14 @@ def _decode(data: bytes, name: str) -> tuple[str, str]:
     if data.startswith(_UTF16_BOMS):
         return _strict(data, "utf-16", name), "utf-16"
     if _is_binary(data):
-        raise InputError(f"{name}: binary file (control bytes found), not a text or HTML page; refused")
+        raise InputError(f"{name}: binary file (control bytes found), not a text or HTML page")
     try:
         return data.decode("utf-8"), "utf-8"
     except UnicodeDecodeError:
         pass
     matches = list(charset_normalizer.from_bytes(data))
     if not matches:
-        raise InputError(f"{name}: not UTF-8 and no other text encoding fits; refused")
+        raise InputError(f"{name}: not UTF-8 and no other text encoding fits")
     best = _prefer_common(matches)
     return str(best), best.encoding
 
