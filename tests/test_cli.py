@@ -75,6 +75,12 @@ def test_a_single_page_that_cannot_be_read_is_an_error(seed_model, tmp_path, mon
     assert many.exit_code == 0 and "skipped: in/scan.txt: binary file" in many.output
     assert "skipped: in/blank.txt: empty or whitespace-only file" in many.output
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["page.txt"]
+    assert "cleaned 1 file into out (0 kept no sentence: empty files); skipped 2" in many.output
+    # a page that keeps nothing is still written (empty), and the summary counts it
+    strict = runner.invoke(app, ["clean", "--input-dir", "in", "--output-dir", "strict", "--threshold", "1.0",
+                                 "--model", model])
+    assert strict.exit_code == 0 and (tmp_path / "strict" / "page.txt").read_bytes() == b""
+    assert "cleaned 1 file into strict (1 kept no sentence: empty files); skipped 2" in strict.output
     listed = runner.invoke(app, ["predict", "--input-dir", "in", "--model", model])
     assert listed.exit_code == 0 and '"article_id": "page"' in listed.output
 

@@ -41,6 +41,7 @@ class SitePart:
 class ChunkResult:
     pages: int  # inputs handled (written or skipped)
     written: int = 0
+    empty: int = 0  # of those written, how many kept no sentence (an empty file)
     skipped: list[str] = field(default_factory=list)  # one message per unreadable input
     error: str | None = None  # a file that could not be written: the chunk stopped there
 
@@ -118,12 +119,14 @@ def clean_chunk(chunk: list[SitePart], model: Any, output_dir: Path, stop: Any =
         if stop is not None and stop.is_set():
             break
         target = (output_dir if site is None else output_dir / site) / f"{name}.txt"
+        kept = join_kept(text, records, p >= model.threshold)
         try:  # rebuilt by a rerun: not synced file by file (one fsync per file cost as much as cleaning)
-            write_text_atomic(target, join_kept(text, records, p >= model.threshold), durable=False)
+            write_text_atomic(target, kept, durable=False)
         except OSError as error:
             result.error = f"cannot write {target}: {error.strerror or error}"
             break
         result.written += 1
+        result.empty += not kept
     return result
 
 

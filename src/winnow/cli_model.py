@@ -272,20 +272,23 @@ def clean_command(
         return
     _make_output_dir(output_dir)  # after the model loads: a bad --model leaves no empty directory behind
     total = sum(len(inputs) for _, inputs in groups)
-    written, skipped = 0, 0
+    written, skipped, empty = 0, 0, 0
     # redrawn after each chunk, by this thread: no refresh thread runs while --workers forks its processes
     with Progress(console=err, transient=True, auto_refresh=False) as progress:
         task = progress.add_task("cleaning", total=total)
         for result in clean_files(groups, winnow_model, model, output_dir, workers):
             for message in result.skipped:
                 _report_skip(message)
-            written, skipped = written + result.written, skipped + len(result.skipped)
+            written, skipped, empty = written + result.written, skipped + len(result.skipped), empty + result.empty
             if result.error is not None:
                 raise fail(f"{result.error}. The files written before it ({written}) are complete; rerun once "
                            "it can be written")
             progress.update(task, advance=result.pages, refresh=True)
     sites = f" of {len(groups)} sites" if by_site else ""
-    err.print(f"cleaned {written} files{sites} into {output_dir}; skipped {skipped}", soft_wrap=True)
+    # a page that keeps nothing is written as an empty file: worth knowing when many do (wrong kind of page?)
+    files = "file" if written == 1 else "files"
+    err.print(f"cleaned {written} {files}{sites} into {output_dir} ({empty} kept no sentence: empty files); "
+              f"skipped {skipped}", soft_wrap=True)
 
 
 def _site_groups(input_dir: Path) -> list[tuple[str, list[tuple[str, Path | None]]]]:
