@@ -222,10 +222,10 @@ def clean_command(
 
     Examples: `winnow clean page.txt`, `cat page.txt | winnow clean -`,
     `winnow clean --input-dir dumps/ --output-dir clean/ [--workers 4]` (the same files from any number of
-    processes). In a directory, files that are binary, undecodable or empty are skipped with a message; a
-    single FILE or stdin that is one of those is an error (exit status 1). Empty results are written as empty
-    files. Each file is written atomically (a temporary
-    file renamed into place) but not synced to disk one by one: after a power loss, rerun. The output
+    processes). In a directory, files that are binary, undecodable or empty are skipped with a message (a
+    directory without *.txt files is an error); a single FILE or stdin that is one of those is an error (exit
+    status 1). Empty results are written as empty files, and counted. Each file is written atomically (a
+    temporary file renamed into place) but not synced to disk one by one: after a power loss, rerun. The output
     directory must not be the input directory (the dumps would be overwritten), nor, on datatrove, the
     excluded one. With --by-site (a crawl stored as dumps/<site>/*.txt), pages are also compared with other
     pages of their site.
