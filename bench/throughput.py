@@ -444,7 +444,7 @@ def summarise(sample: dict, runs: dict[str, dict], identical: bool, load: tuple,
             "winnow_local_vs_trafilatura_pages": round(rows["local"]["pages_per_s"] / traf, 3),
             # the disk's share taken out (trafilatura's run writes no files): what the code alone does
             "winnow_local_vs_trafilatura_pages_without_writes": round(
-                pages / (runs["local"]["seconds"] - runs["local"].get("write_seconds", 0.0)) / traf, 3),
+                pages / (runs["local"]["seconds"] - runs["local"]["write_seconds"]) / traf, 3),
             "datatrove_2_vs_1_workers": round(rows["datatrove-2"]["pages_per_s"] / rows["datatrove-1"]["pages_per_s"],
                                               3),
             # the same with the driver's model load and segmenter build counted in both (it does not parallelise)
@@ -508,7 +508,7 @@ def markdown(report: dict) -> str:
         f"{report['results']['trafilatura'].get('all_seconds')} s)",
         f"- same, per CPU-second of the whole process (startup included; robust to other jobs): "
         f"{r['winnow_local_vs_trafilatura_pages_per_cpu_s']}x",
-        *_write_lines(report),
+        _write_line(report),
         f"- datatrove 2 workers vs 1 worker: **{r['datatrove_2_vs_1_workers']}x** (target 1.8x; needs 2 idle cores; "
         f"the faster of {len(report['results']['datatrove-2'].get('all_seconds', [0]))} alternating runs of each: "
         f"{report['results']['datatrove-1'].get('all_seconds')} s with 1 worker, "
@@ -548,18 +548,16 @@ def markdown(report: dict) -> str:
     return "\n".join(lines)
 
 
-def _write_lines(report: dict) -> list[str]:
+def _write_line(report: dict) -> str:
     """How much of `winnow clean`'s time went to writing its output files (trafilatura's run writes none)."""
     local = report["results"]["local"]
-    if "write_seconds" not in local:
-        return []
     files = report["sample"]["pages"]
     per_run = ", ".join(f"{w} of {t} s" for w, t in zip(local["all_write_seconds"], local["all_seconds"],
                                                          strict=True))
-    return [f"- of that, `winnow clean` spent {local['write_seconds']} s writing its {files} output files "
+    return (f"- of that, `winnow clean` spent {local['write_seconds']} s writing its {files} output files "
             f"({1000 * local['write_seconds'] / files:.2f} ms per file: a temporary file, written, renamed; each "
             f"run: {per_run}). That part depends on the disk, not on winnow; without it the ratio would be "
-            f"{report['ratios']['winnow_local_vs_trafilatura_pages_without_writes']}x."]
+            f"{report['ratios']['winnow_local_vs_trafilatura_pages_without_writes']}x.")
 
 
 def plot(report: dict, path: Path) -> None:
@@ -637,13 +635,12 @@ def main() -> None:
             print(f"running {mode} on {sample['pages']} pages ...", file=sys.stderr, flush=True)
             run = measure(mode, work, args.model)
             key = mode.removesuffix(AGAIN)
-            all_seconds = runs.get(key, {}).get("all_seconds", []) + [round(run["seconds"], 3)]
-            all_writes = runs.get(key, {}).get("all_write_seconds", []) + [round(run.get("write_seconds", 0), 3)]
+            # every run's seconds (and file-writing seconds, where timed) are kept; the faster run is reported
+            history = {f"all_{name}": runs.get(key, {}).get(f"all_{name}", []) + [round(run[name], 3)]
+                       for name in ("seconds", "write_seconds") if name in run}
             if key not in runs or run["seconds"] < runs[key]["seconds"]:
                 runs[key] = run
-            runs[key]["all_seconds"] = all_seconds
-            if "write_seconds" in run:
-                runs[key]["all_write_seconds"] = all_writes
+            runs[key].update(history)
         load_after = os.getloadavg()
         outputs = read_outputs(work)
         identical = all(out == outputs["local"] for out in outputs.values())
