@@ -1,5 +1,7 @@
 """The command line's own behaviour: help texts."""
 
+import json
+
 from typer.testing import CliRunner
 
 from winnow.cli import app, reflowed
@@ -102,3 +104,83 @@ def test_an_input_directory_without_txt_files_is_an_error(seed_model, tmp_path, 
         failed = runner.invoke(app, [*args, "--model", model])
         assert failed.exit_code == 1 and f"error: {reason}" in failed.stderr, failed.output
     assert not (tmp_path / "out").exists()
+
+
+def _nested_crawl(root, pages: dict[str, str]) -> None:
+    for relative, text in pages.items():
+        (root / relative).parent.mkdir(parents=True, exist_ok=True)
+        (root / relative).write_text(text, encoding="utf-8")
+
+
+_BODY = ("The council approved the new budget on Tuesday after a long debate. Members said the plan would fund "
+         "schools and roads.\nShare this article\n")
+
+
+def test_recursive_cleans_a_tree_of_dumps_into_the_same_tree(seed_model, tmp_path, monkeypatch):
+    """Crawls are stored in dated folders: --recursive reads every *.txt below IN and writes IN/a/b/x.txt to
+    OUT/a/b/x.txt, the same bytes as cleaning each file alone, for any --workers. Without it, only IN's own
+    *.txt are read (as before). Folders must not nest, or a rerun would read its own outputs as pages."""
+    monkeypatch.chdir(tmp_path)
+    model = str(seed_model[0] / "model.skops")
+    _nested_crawl(tmp_path / "crawl", {
+        "front.txt": "Home | World | Sport\n" + _BODY,
+        "2026/11/a.txt": "Menu\nThe report was published on Monday. It found that prices rose by 3%.\nMenu\n",
+        "2026/11/b.txt": "Log in\nRegister\nCookie settings\n",
+        "2026/12/a.txt": "Breaking news\nOfficials confirmed the closure of two stations. Trains resume on Friday.\n",
+        "2026/12/notes.md": "not a page\n",
+    })
+    (tmp_path / "crawl" / "2026" / "old.txt").mkdir()  # a folder named like a page is not one
+    runner = CliRunner()
+    flat = runner.invoke(app, ["clean", "--input-dir", "crawl", "--output-dir", "flat", "--model", model])
+    assert flat.exit_code == 0 and sorted(p.name for p in (tmp_path / "flat").rglob("*")) == ["front.txt"]
+
+    pages = ["2026/11/a.txt", "2026/11/b.txt", "2026/12/a.txt", "front.txt"]
+    alone = {page: runner.invoke(app, ["clean", f"crawl/{page}", "--model", model]).stdout for page in pages}
+    assert "The council approved" in alone["front.txt"] and "Home" not in alone["front.txt"]
+    for workers in ("1", "2"):
+        out = tmp_path / f"out{workers}"
+        tree = runner.invoke(app, ["clean", "--input-dir", "crawl", "--output-dir", out.name, "--recursive",
+                                   "--workers", workers, "--model", model])
+        assert tree.exit_code == 0, tree.output
+        assert f"cleaned 4 files into {out.name}" in tree.output
+        assert sorted(p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file()) == pages
+        assert {page: (out / page).read_text(encoding="utf-8") for page in pages} == alone
+
+    listed = runner.invoke(app, ["predict", "--input-dir", "crawl", "--recursive", "--model", model])
+    ids = {json.loads(line)["article_id"] for line in listed.stdout.splitlines()}
+    assert listed.exit_code == 0 and ids == {"2026/11/a", "2026/11/b", "2026/12/a", "front"}
+
+    for args, reason in (
+            (["--input-dir", "crawl", "--output-dir", "crawl/clean"], "--output-dir crawl/clean is inside --input-dir"),
+            (["--input-dir", "crawl/2026", "--output-dir", "crawl"], "--input-dir crawl/2026 is inside --output-dir"),
+            (["crawl/front.txt"], "--recursive needs --input-dir")):
+        failed = runner.invoke(app, ["clean", *args, "--recursive", "--model", model])
+        assert failed.exit_code == 1 and f"error: {reason}" in failed.stderr, failed.output
+    assert not (tmp_path / "crawl" / "clean").exists()
+
+
+def test_recursive_by_site_takes_each_top_folder_as_a_site(seed_model, tmp_path, monkeypatch):
+    """With --by-site, IN/<site>/**/*.txt are the site's pages (a crawl stored as site/date/page.txt)."""
+    monkeypatch.chdir(tmp_path)
+    model = str(seed_model[0] / "model.skops")
+    _nested_crawl(tmp_path / "crawl", {
+        "news.example/2026-11/a.txt": "Home | World\n" + _BODY,
+        "news.example/2026-12/b.txt": "Home | World\nThe report was published on Monday. Prices rose by 3%.\n",
+        "news.example/c.txt": "Home | World\nOfficials confirmed the closure of two stations on Friday.\n",
+        "blog.example/posts/d.txt": "Menu\n" + _BODY,
+    })
+    runner = CliRunner()
+    tree = runner.invoke(app, ["clean", "--input-dir", "crawl", "--output-dir", "out", "--by-site", "--recursive",
+                               "--model", model])
+    assert tree.exit_code == 0, tree.output
+    assert "cleaned 4 files of 2 sites into out" in tree.output
+    written = sorted(p.relative_to(tmp_path / "out").as_posix() for p in (tmp_path / "out").rglob("*.txt"))
+    assert written == ["blog.example/posts/d.txt", "news.example/2026-11/a.txt", "news.example/2026-12/b.txt",
+                       "news.example/c.txt"]
+    listed = runner.invoke(app, ["predict", "--input-dir", "crawl", "--by-site", "--recursive", "--model", model])
+    pairs = {(record["site"], record["article_id"]) for record in map(json.loads, listed.stdout.splitlines())}
+    assert pairs == {("blog.example", "posts/d"), ("news.example", "2026-11/a"), ("news.example", "2026-12/b"),
+                     ("news.example", "c")}
+    # without --recursive, the site folders' own *.txt only
+    flat = runner.invoke(app, ["clean", "--input-dir", "crawl", "--output-dir", "flat", "--by-site", "--model", model])
+    assert flat.exit_code == 0 and [p.name for p in (tmp_path / "flat").rglob("*.txt")] == ["c.txt"]

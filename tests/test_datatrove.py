@@ -225,6 +225,34 @@ def test_by_site_on_datatrove_matches_winnow_clean_by_site(model_path, tmp_path)
     assert {key: (r["metadata"]["site"], r["text"]) for key, r in records.items()} == expected
 
 
+def test_recursive_on_datatrove_matches_winnow_clean_recursive(model_path, tmp_path):
+    """--recursive on datatrove reads every *.txt below the input folder, as the local engine does; a
+    document's id is its path below the folder (below its site's folder with --by-site) without ".txt", so
+    that pages of one name in two folders stay apart. Its text is the local engine's file for that path."""
+    crawl = tmp_path / "crawl"
+    tree = {"news.example/2026-11/menu_and_body": "menu_and_body", "news.example/2026-12/menu_and_body": "repeats",
+            "news.example/crlf": "crlf", "blog.example/posts/cruft_only": "cruft_only"}
+    for path, name in tree.items():
+        (crawl / path).parent.mkdir(parents=True, exist_ok=True)
+        (crawl / f"{path}.txt").write_text(HAND_PAGES[name], encoding="utf-8")
+    for by_site in ((), ("--by-site",)):
+        local, dt_out = tmp_path / f"local{len(by_site)}", tmp_path / f"dt{len(by_site)}"
+        assert _cli("--model", str(model_path), *by_site, "--recursive", "--input-dir", str(crawl), "--output-dir",
+                    str(local)).returncode == 0
+        proc = _cli("--model", str(model_path), "--engine", "datatrove", *by_site, "--recursive", "--input-dir",
+                    str(crawl), "--output-dir", str(dt_out), "--logging-dir", str(tmp_path / f"logs{len(by_site)}"))
+        assert proc.returncode == 0, proc.stderr
+        records = _read_output(dt_out)
+        written = {path.relative_to(local).with_suffix("").as_posix(): path.read_text(encoding="utf-8")
+                   for path in local.rglob("*.txt")}
+        assert set(written) == set(tree)
+        if by_site:
+            got = {f"{r['metadata']['site']}/{key}": r["text"] for key, r in records.items()}
+        else:
+            got = {key: r["text"] for key, r in records.items()}
+        assert got == written
+
+
 def test_by_site_groups_documents_by_site_field_or_url_host(model_path, monkeypatch):
     import winnow.datatrove as dt
 

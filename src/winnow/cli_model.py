@@ -35,6 +35,19 @@ def _refuse_replacing_inputs(input_dir: Path, output_dir: Path, sites: list[str]
                        "text (same file names): choose another output directory")
 
 
+def _refuse_nesting(input_dir: Path, output_dir: Path) -> None:
+    """With ``--recursive``, neither directory may hold the other: cleaned files inside IN are read as pages by
+    the next run, and with IN inside OUT a page's output can replace another page (IN = OUT/a: IN/a/x.txt is
+    written to OUT/a/x.txt, which is IN/x.txt)."""
+    source, target = input_dir.resolve(), output_dir.resolve()
+    if target.is_relative_to(source):
+        raise fail(f"--output-dir {output_dir} is inside --input-dir {input_dir}: with --recursive the next run "
+                   "would read the cleaned files as pages; choose a directory outside it")
+    if source.is_relative_to(target):
+        raise fail(f"--input-dir {input_dir} is inside --output-dir {output_dir}: with --recursive cleaned files "
+                   "could replace page dumps; choose an output directory outside it")
+
+
 def _make_output_dir(output_dir: Path) -> None:
     """Create ``output_dir`` before cleaning, so that a path that cannot be a directory fails before any work."""
     if output_dir.exists() and not output_dir.is_dir():
@@ -150,15 +163,22 @@ def ablation_command(
     err.print(ablation_markdown(rows, note))
 
 
-def _inputs(source: str | None, input_dir: Path | None, required: bool = True) -> list[tuple[str, Path | None]]:
-    """The ``(name, path)`` pages to read: every ``*.txt`` of ``input_dir`` (none is an error where
-    ``required``: most likely the wrong directory), else ``source`` (a file, or stdin for None and "-")."""
+def _txt_files(folder: Path, recursive: bool = False) -> list[tuple[str, Path | None]]:
+    """``(name, path)`` of every ``*.txt`` file of ``folder``, or below it at any depth where ``recursive``
+    (name: the path below ``folder`` without ``.txt``, so ``a/b/x`` is written to ``OUT/a/b/x.txt``)."""
+    found = folder.rglob("*.txt") if recursive else folder.glob("*.txt")
+    return [(p.relative_to(folder).with_suffix("").as_posix(), p) for p in sorted(found) if p.is_file()]
+
+
+def _inputs(source: str | None, input_dir: Path | None, recursive: bool = False) -> list[tuple[str, Path | None]]:
+    """The ``(name, path)`` pages to read: every ``*.txt`` of ``input_dir`` (see :func:`_txt_files`; none is
+    an error: most likely the wrong directory), else ``source`` (a file, or stdin for None and "-")."""
     if input_dir is not None:
         if not input_dir.is_dir():
             raise fail(f"--input-dir {input_dir} is not a directory")
-        pages = [(p.stem, p) for p in sorted(input_dir.glob("*.txt"))]
-        if required and not pages:
-            raise fail(f"--input-dir {input_dir} has no *.txt files: "
+        pages = _txt_files(input_dir, recursive)
+        if not pages:
+            raise fail(f"--input-dir {input_dir} has no *.txt files{' at any depth' if recursive else ''}: "
                        + _what_it_holds(sorted(p.name for p in input_dir.iterdir())))
         return pages
     if source in (None, "-"):
@@ -177,6 +197,10 @@ def _what_it_holds(names: list[str]) -> str:
     shown = ", ".join(names[:3]) + (", ..." if len(names) > 3 else "")
     entries = "entry" if len(names) == 1 else "entries"
     return f"it holds {len(names)} other {entries} ({shown}); only *.txt files are read"
+
+
+RECURSIVE_HELP = ("Also read the *.txt files of INPUT_DIR's subdirectories, at any depth (a page's name is its path "
+                  "below INPUT_DIR: IN/a/b/x.txt{}; with --by-site, IN/<site>/**/*.txt are the site's pages).")
 
 
 def _report_skip(message: str) -> None:
@@ -217,18 +241,21 @@ def clean_command(
                                  "first 30 pages, so lines of the site's template are recognised. datatrove: "
                                  "the site of a JSONL record is its site field, else its url's host; each task "
                                  "holds its documents in memory and should get whole sites."),
+    recursive: bool = typer.Option(False, "--recursive", "-r", help=RECURSIVE_HELP.format(
+        " -> OUT/a/b/x.txt, or the document id a/b/x on datatrove, which then reads **/*.jsonl* too")),
 ) -> None:
     """Keep only the article body of page dumps: content sentences, in order, one block per line.
 
     Examples: `winnow clean page.txt`, `cat page.txt | winnow clean -`,
     `winnow clean --input-dir dumps/ --output-dir clean/ [--workers 4]` (the same files from any number of
-    processes). In a directory, files that are binary, undecodable or empty are skipped with a message (a
-    directory without *.txt files is an error); a single FILE or stdin that is one of those is an error (exit
-    status 1). Empty results are written as empty files, and counted. Each file is written atomically (a
-    temporary file renamed into place) but not synced to disk one by one: after a power loss, rerun. The output
-    directory must not be the input directory (the dumps would be overwritten), nor, on datatrove, the
-    excluded one. With --by-site (a crawl stored as dumps/<site>/*.txt), pages are also compared with other
-    pages of their site.
+    processes; with --recursive, the subdirectories' too, into the same tree). In a directory, files that are
+    binary, undecodable or empty are skipped with a message (a directory without *.txt files is an error); a
+    single FILE or stdin that is one of those is an error (exit status 1). Empty results are written as empty
+    files, and counted. Each file is written atomically (a temporary file renamed into place) but not synced to
+    disk one by one: after a power loss, rerun. The output directory must not be the input directory (the dumps
+    would be overwritten), nor, on datatrove, the excluded one; with --recursive, neither may hold the other.
+    With --by-site (a crawl stored as dumps/<site>/*.txt), pages are also compared with other pages of their
+    site.
 
     At scale: `winnow clean --engine datatrove --input-format jsonl --input-dir crawl/ --output-dir clean/
     --tasks 8 --workers 2` runs winnow as a datatrove step (output: OUTPUT_DIR/<rank>.jsonl records with id,
@@ -243,10 +270,12 @@ def clean_command(
         raise fail(f"unknown --engine {engine!r}; expected local or datatrove")
     if input_format not in ("txt", "jsonl"):
         raise fail(f"unknown --input-format {input_format!r}; expected txt or jsonl")
+    if recursive and input_dir is None:
+        raise fail("--recursive needs --input-dir (and --output-dir)")
     if engine == "datatrove":
         _clean_datatrove(source, input_dir, output_dir, model, threshold, input_format, text_key, id_key, tasks,
                          workers, logging_dir, min_content_chars, min_kept_share, excluded_dir, store_decisions, gzip,
-                         by_site)
+                         by_site, recursive)
         return
     if input_format == "jsonl":
         raise fail("--input-format jsonl runs on datatrove: add --engine datatrove (--tasks 1 --workers 1 is "
@@ -261,9 +290,11 @@ def clean_command(
         raise fail("--input-dir and --output-dir go together")
     if by_site and input_dir is None:
         raise fail("--by-site needs --input-dir (one subdirectory per site) and --output-dir")
-    groups = _site_groups(input_dir) if by_site else [(None, _inputs(source, input_dir))]
+    groups = _site_groups(input_dir, recursive) if by_site else [(None, _inputs(source, input_dir, recursive))]
     if output_dir is not None:
         _refuse_replacing_inputs(input_dir, output_dir, [site for site, _ in groups] if by_site else None)
+        if recursive:
+            _refuse_nesting(input_dir, output_dir)
     winnow_model = _load(model, threshold)
     if output_dir is None:
         # one page (FILE or stdin: --input-dir needs --output-dir)
@@ -291,12 +322,12 @@ def clean_command(
               f"skipped {skipped}", soft_wrap=True)
 
 
-def _site_groups(input_dir: Path) -> list[tuple[str, list[tuple[str, Path | None]]]]:
-    """``(site, inputs)`` for every subdirectory of ``input_dir`` holding *.txt files, sorted by name."""
+def _site_groups(input_dir: Path, recursive: bool = False) -> list[tuple[str, list[tuple[str, Path | None]]]]:
+    """``(site, inputs)`` for every subdirectory of ``input_dir`` holding *.txt files (at any depth where
+    ``recursive``), sorted by name."""
     if not input_dir.is_dir():
         raise fail(f"--input-dir {input_dir} is not a directory")
-    groups = [(sub.name, _inputs(None, sub, required=False))
-              for sub in sorted(p for p in input_dir.iterdir() if p.is_dir())]
+    groups = [(sub.name, _txt_files(sub, recursive)) for sub in sorted(p for p in input_dir.iterdir() if p.is_dir())]
     groups = [(site, inputs) for site, inputs in groups if inputs]
     if not groups:
         raise fail(f"--by-site: {input_dir} has no subdirectory with *.txt files (expected IN/<site>/*.txt)")
@@ -305,7 +336,7 @@ def _site_groups(input_dir: Path) -> list[tuple[str, list[tuple[str, Path | None
 
 def _clean_datatrove(source, input_dir, output_dir, model, threshold, input_format, text_key, id_key, tasks, workers,
                      logging_dir, min_content_chars, min_kept_share, excluded_dir, store_decisions, gzip,
-                     by_site=False) -> None:
+                     by_site=False, recursive=False) -> None:
     """`winnow clean --engine datatrove`: build the reader -> cleaner -> writer pipeline and run it locally."""
     try:
         from winnow.datatrove import SharedDirectoryError, build_pipeline, cleaner_totals, run_local
@@ -325,7 +356,7 @@ def _clean_datatrove(source, input_dir, output_dir, model, threshold, input_form
             input_path, output_dir, input_format=input_format, text_key=text_key, id_key=id_key, model_path=model,
             threshold=threshold, min_content_chars=min_content_chars, min_kept_share=min_kept_share,
             store_decisions=store_decisions, excluded_dir=excluded_dir, compression="gzip" if gzip else None,
-            by_site=by_site,
+            by_site=by_site, recursive=recursive,
         )
     except SharedDirectoryError as error:
         raise fail(str(error)) from None
@@ -348,6 +379,7 @@ def predict_command(
     output_format: str = typer.Option("jsonl", "--format", help="Output format: jsonl (one record per sentence)."),
     by_site: bool = typer.Option(False, "--by-site", help="INPUT_DIR holds one subdirectory of *.txt per site; "
                                  "pages are compared with their site's first 30 pages (records get a site field)."),
+    recursive: bool = typer.Option(False, "--recursive", "-r", help=RECURSIVE_HELP.format(" has article_id a/b/x")),
 ) -> None:
     """Print one JSON record per sentence: ids, offsets, text, label (content/boilerplate), p_content.
 
@@ -357,10 +389,12 @@ def predict_command(
         raise fail(f"unknown --format {output_format!r}; supported: jsonl")
     if by_site and input_dir is None:
         raise fail("--by-site needs --input-dir (one subdirectory per site)")
+    if recursive and input_dir is None:
+        raise fail("--recursive needs --input-dir")
     from winnow.clean_files import predictions, whole_sites
 
     winnow_model = _load(model, threshold)
-    groups = _site_groups(input_dir) if by_site else [(None, _inputs(source, input_dir))]
+    groups = _site_groups(input_dir, recursive) if by_site else [(None, _inputs(source, input_dir, recursive))]
     on_skip = _report_skip if input_dir is not None else _refuse_input
     for site, _, _, records, p in predictions(whole_sites(groups), winnow_model, on_skip):
         for record, prob in zip(records, p, strict=True):

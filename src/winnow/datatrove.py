@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import sys
 from functools import lru_cache
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Literal
 from urllib.parse import urlsplit
 
@@ -201,7 +201,9 @@ def _unique_ids(documents: list[Document]) -> list[str]:
 
 
 class TextFileReader(BaseDiskReader):
-    """One Document per plain-text dump file (``*.txt`` by default); id = file stem.
+    """One Document per plain-text dump file (``*.txt`` by default); id = file stem, or with ``ids_from_path``
+    the file's path below the folder (below its site's folder with ``site_from_dir``) without ``.txt``, as
+    ``winnow clean --recursive`` names its outputs.
 
     Files are decoded exactly as ``winnow clean`` does (:func:`winnow.textio.decode_article`: encodings, HTML
     pages rendered to text); unusable files are skipped with a warning and counted as ``skipped_files``.
@@ -210,9 +212,10 @@ class TextFileReader(BaseDiskReader):
     name = "📄 winnow text files"
 
     def __init__(self, data_folder, glob_pattern: str = "*.txt", recursive: bool = False, site_from_dir: bool = False,
-                 **kwargs):
+                 ids_from_path: bool = False, **kwargs):
         super().__init__(data_folder, glob_pattern=glob_pattern, recursive=recursive, **kwargs)
-        self.site_from_dir = site_from_dir  # metadata["site"] = the file's directory (IN/<site>/<page>.txt)
+        self.site_from_dir = site_from_dir  # metadata["site"] = the file's top directory (IN/<site>/.../<page>.txt)
+        self.ids_from_path = ids_from_path
 
     def read_file(self, filepath: str) -> DocumentsPipeline:
         with self.track_time():
@@ -224,10 +227,12 @@ class TextFileReader(BaseDiskReader):
                 logger.warning(f"skipped: {error}")
                 self.stat_update("skipped_files")
                 return
-            record = {"text": decoded.text, "id": Path(filepath).stem,
-                      "metadata": {"encoding": decoded.encoding, "source_format": decoded.source_format}}
-            if self.site_from_dir and Path(filepath).parent.name:
-                record["metadata"]["site"] = Path(filepath).parent.name
+            metadata = {"encoding": decoded.encoding, "source_format": decoded.source_format}
+            below = PurePosixPath(filepath)  # relative to the data folder
+            if self.site_from_dir and len(below.parts) > 1:
+                metadata["site"], below = below.parts[0], PurePosixPath(*below.parts[1:])
+            document_id = below.with_suffix("").as_posix() if self.ids_from_path else below.stem
+            record = {"text": decoded.text, "id": document_id, "metadata": metadata}
             document = self.get_document_from_dict(record, filepath, 0)
         if document is not None:
             yield document
@@ -244,13 +249,13 @@ def document_record(self: DiskWriter, document: Document) -> dict:
 def _folder_and_glob(source: str | Path, default_glob: str) -> tuple[str, str | None, bool]:
     """A datatrove (folder, glob, recursive) for an input file or directory; remote URLs are folders."""
     if "://" in str(source):
-        return str(source), default_glob, default_glob.startswith("**")
+        return str(source), default_glob, "**" in default_glob
     path = Path(source)
     if path.is_file():
         return str(path.parent.resolve()), path.name, False
     if not path.is_dir():
         raise FileNotFoundError(f"{path} is neither a file nor a directory")
-    return str(path.resolve()), default_glob, default_glob.startswith("**")
+    return str(path.resolve()), default_glob, "**" in default_glob
 
 
 class SharedDirectoryError(ValueError):
@@ -289,6 +294,7 @@ def build_pipeline(
     glob_pattern: str | None = None,
     limit: int = -1,
     by_site: bool = False,
+    recursive: bool = False,
 ) -> list[PipelineStep]:
     """reader -> :class:`WinnowCleaner` -> JSONL writer (``<output_dir>/<rank>.jsonl[.gz]``).
 
@@ -297,9 +303,12 @@ def build_pipeline(
     may be URLs too, and must differ from each other and from the input's folder (:func:`check_directories`).
     Dropped documents go to ``excluded_dir`` when given. The model file must be readable
     on every worker. ``by_site``: see :class:`WinnowCleaner`; txt input is then read as ``<site>/*.txt``.
+    ``recursive``: the input folder's subdirectories at any depth too (``**/*.txt``, ``<site>/**/*.txt``,
+    ``**/*.jsonl*``); a txt document's id is then its path below the folder (or its site's) without ``.txt``.
     """
-    txt_glob = "*/*.txt" if by_site else "*.txt"
-    default_glob = glob_pattern or ("*.jsonl*" if input_format == "jsonl" else txt_glob)
+    below = "**/" if recursive else ""
+    txt_glob = f"*/{below}*.txt" if by_site else f"{below}*.txt"
+    default_glob = glob_pattern or (f"{below}*.jsonl*" if input_format == "jsonl" else txt_glob)
     folder, glob, recursive = _folder_and_glob(input_path, default_glob)
     check_directories(folder, output_dir, excluded_dir)
     if input_format == "jsonl":
@@ -307,7 +316,7 @@ def build_pipeline(
                                              id_key=id_key, limit=limit, add_file_path=False)
     elif input_format == "txt":
         reader = TextFileReader(folder, glob_pattern=glob, recursive=recursive, limit=limit, add_file_path=False,
-                                site_from_dir=by_site)
+                                site_from_dir=by_site, ids_from_path=recursive)
     else:
         raise ValueError(f"unknown input format {input_format!r}; expected 'jsonl' or 'txt'")
     filename = "${rank}.jsonl"
