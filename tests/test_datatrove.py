@@ -206,6 +206,12 @@ def test_cli_errors_are_clear(model_path, pages, tmp_path):
     assert proc.returncode == 1 and "make train" in proc.stderr
     proc = _cli("--engine", "spark", str(SEED_FILES[0]))
     assert proc.returncode == 1 and "unknown --engine" in proc.stderr
+    # one unreadable page given as FILE is an error, as on the local engine (in a directory it is skipped)
+    (tmp_path / "scan.txt").write_bytes(b"\x00\x01\x02binary\x00" * 10)
+    proc = _cli("--model", str(model_path), "--engine", "datatrove", str(tmp_path / "scan.txt"), "--output-dir",
+                str(tmp_path / "o"))
+    assert proc.returncode == 1 and f"error: {tmp_path / 'scan.txt'}: binary file" in proc.stderr, proc.stderr
+    assert not (tmp_path / "o").exists()
 
 
 def test_by_site_on_datatrove_matches_winnow_clean_by_site(model_path, tmp_path):

@@ -334,6 +334,15 @@ def _site_groups(input_dir: Path, recursive: bool = False) -> list[tuple[str, li
     return groups
 
 
+def _check_readable(path: Path) -> None:
+    from winnow.textio import InputError, read_article
+
+    try:
+        read_article(path)
+    except InputError as error:
+        raise fail(str(error)) from None
+
+
 def _clean_datatrove(source, input_dir, output_dir, model, threshold, input_format, text_key, id_key, tasks, workers,
                      logging_dir, min_content_chars, min_kept_share, excluded_dir, store_decisions, gzip,
                      by_site=False, recursive=False) -> None:
@@ -349,6 +358,8 @@ def _clean_datatrove(source, input_dir, output_dir, model, threshold, input_form
     input_path = input_dir if input_dir is not None else Path(source)
     if not input_path.exists():
         raise fail(f"{input_path} not found")
+    if input_dir is None and input_format == "txt":
+        _check_readable(input_path)  # one page asked for: unreadable is an error, as on the local engine
     _load(model, threshold)  # fail fast on a missing or bad model, before starting workers
     logging_dir = logging_dir if logging_dir is not None else output_dir / "logs"
     try:
