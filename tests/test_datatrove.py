@@ -110,6 +110,22 @@ def test_jsonl_input_with_custom_fields_matches_clean_text(model_path, tmp_path)
     assert [r["metadata"]["url"] for r in written] == [row["url"] for row in rows]
 
 
+def test_recursive_jsonl_input_reads_the_subfolders_too(model_path, tmp_path):
+    """JSONL shards stored by date (crawl/2026-11/part-0.jsonl): read with recursive=True only."""
+    source = tmp_path / "crawl"
+    shards = {"top.jsonl": "menu_and_body", "2026-11/part-0.jsonl": "crlf", "2026-11/12/part-0.jsonl.gz": "repeats"}
+    for shard, name in shards.items():
+        (source / shard).parent.mkdir(parents=True, exist_ok=True)
+        opener = gzip.open if shard.endswith(".gz") else open
+        with opener(source / shard, "wt", encoding="utf-8") as handle:
+            handle.write(json.dumps({"id": name, "text": HAND_PAGES[name]}) + "\n")
+    for recursive, expected in ((False, {"menu_and_body"}), (True, set(shards.values()))):
+        out = tmp_path / f"out-{recursive}"
+        pipeline = build_pipeline(source, out, input_format="jsonl", model_path=model_path, recursive=recursive)
+        run_local(pipeline, tasks=1, workers=1, logging_dir=tmp_path / f"logs-{recursive}")
+        assert set(_read_output(out)) == expected
+
+
 def test_the_model_is_loaded_once_before_the_tasks_run(model_path, pages, tmp_path):
     """preload (run_local's first step) loads the model in this process; the tasks then find it loaded, so a
     timed run measures cleaning, not loading."""
