@@ -273,6 +273,13 @@ def test_recursive_on_datatrove_matches_winnow_clean_recursive(model_path, tmp_p
         else:
             got = {key: r["text"] for key, r in records.items()}
         assert got == written
+    # what a recursive run writes inside its input would be read as input by the next run
+    for option, inside in (("--output-dir", crawl / "clean"), ("--excluded-dir", crawl / "news.example" / "dropped")):
+        targets = {"--output-dir": tmp_path / "dt-ok", "--excluded-dir": tmp_path / "dropped-ok", option: inside}
+        proc = _cli("--model", str(model_path), "--engine", "datatrove", "--recursive", "--input-dir", str(crawl),
+                    "--output-dir", str(targets["--output-dir"]), "--excluded-dir", str(targets["--excluded-dir"]))
+        assert proc.returncode == 1 and f"error: {option} {inside} is inside --input-dir" in proc.stderr, proc.stderr
+        assert not inside.exists()
 
 
 def test_by_site_groups_documents_by_site_field_or_url_host(model_path, monkeypatch):

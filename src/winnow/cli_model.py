@@ -35,15 +35,24 @@ def _refuse_replacing_inputs(input_dir: Path, output_dir: Path, sites: list[str]
                        "text (same file names): choose another output directory")
 
 
+def _is_inside(path: Path, folder: Path) -> bool:
+    """Whether ``path`` is ``folder`` or below it, however spelled (relative, ``..``, symlinks)."""
+    return path.resolve().is_relative_to(folder.resolve())
+
+
+def _refuse_writing_inside(input_dir: Path, option: str, target: Path) -> None:
+    """With ``--recursive``, what a run writes inside its input directory is read as input by the next run."""
+    if _is_inside(target, input_dir):
+        raise fail(f"{option} {target} is inside --input-dir {input_dir}: with --recursive the next run would read "
+                   "the files written there as input; choose a directory outside it")
+
+
 def _refuse_nesting(input_dir: Path, output_dir: Path) -> None:
     """With ``--recursive``, neither directory may hold the other: cleaned files inside IN are read as pages by
     the next run, and with IN inside OUT a page's output can replace another page (IN = OUT/a: IN/a/x.txt is
     written to OUT/a/x.txt, which is IN/x.txt)."""
-    source, target = input_dir.resolve(), output_dir.resolve()
-    if target.is_relative_to(source):
-        raise fail(f"--output-dir {output_dir} is inside --input-dir {input_dir}: with --recursive the next run "
-                   "would read the cleaned files as pages; choose a directory outside it")
-    if source.is_relative_to(target):
+    _refuse_writing_inside(input_dir, "--output-dir", output_dir)
+    if _is_inside(input_dir, output_dir):
         raise fail(f"--input-dir {input_dir} is inside --output-dir {output_dir}: with --recursive cleaned files "
                    "could replace page dumps; choose an output directory outside it")
 
@@ -253,9 +262,9 @@ def clean_command(
     single FILE or stdin that is one of those is an error (exit status 1). Empty results are written as empty
     files, and counted. Each file is written atomically (a temporary file renamed into place) but not synced to
     disk one by one: after a power loss, rerun. The output directory must not be the input directory (the dumps
-    would be overwritten), nor, on datatrove, the excluded one; with --recursive, neither may hold the other.
-    With --by-site (a crawl stored as dumps/<site>/*.txt), pages are also compared with other pages of their
-    site.
+    would be overwritten), nor, on datatrove, the excluded one; with --recursive, neither may hold the other
+    (datatrove: no output inside the input). With --by-site (a crawl stored as dumps/<site>/*.txt), pages are
+    also compared with other pages of their site.
 
     At scale: `winnow clean --engine datatrove --input-format jsonl --input-dir crawl/ --output-dir clean/
     --tasks 8 --workers 2` runs winnow as a datatrove step (output: OUTPUT_DIR/<rank>.jsonl records with id,
@@ -330,11 +339,13 @@ def _site_groups(input_dir: Path, recursive: bool = False) -> list[tuple[str, li
     groups = [(sub.name, _txt_files(sub, recursive)) for sub in sorted(p for p in input_dir.iterdir() if p.is_dir())]
     groups = [(site, inputs) for site, inputs in groups if inputs]
     if not groups:
-        raise fail(f"--by-site: {input_dir} has no subdirectory with *.txt files (expected IN/<site>/*.txt)")
+        layout = "IN/<site>/**/*.txt" if recursive else "IN/<site>/*.txt"
+        raise fail(f"--by-site: {input_dir} has no subdirectory with *.txt files (expected {layout})")
     return groups
 
 
 def _check_readable(path: Path) -> None:
+    """Fail with the reason where ``path`` is not a readable page dump (binary, empty, undecodable)."""
     from winnow.textio import InputError, read_article
 
     try:
@@ -360,6 +371,10 @@ def _clean_datatrove(source, input_dir, output_dir, model, threshold, input_form
         raise fail(f"{input_path} not found")
     if input_dir is None and input_format == "txt":
         _check_readable(input_path)  # one page asked for: unreadable is an error, as on the local engine
+    if recursive:  # (its <rank>.jsonl files sit at the top of the output folder: no input can be replaced)
+        for option, target in (("--output-dir", output_dir), ("--excluded-dir", excluded_dir)):
+            if target is not None:
+                _refuse_writing_inside(input_dir, option, target)
     _load(model, threshold)  # fail fast on a missing or bad model, before starting workers
     logging_dir = logging_dir if logging_dir is not None else output_dir / "logs"
     try:
