@@ -170,6 +170,7 @@ def run_local(work: Path, model_path: str, out_name: str = "out-local") -> dict:
     """What `winnow clean --input-dir --output-dir` does, in this process: read, clean, write files (to a new
     directory each run: files replacing files cost more)."""
     from winnow.clean_files import clean_files
+    from winnow.cli_model import _txt_files
 
     start = time.perf_counter()
     model = _cleaning_model(model_path)
@@ -178,9 +179,10 @@ def run_local(work: Path, model_path: str, out_name: str = "out-local") -> dict:
     by_corpus: dict[str, float] = {}
     written, writing = 0, [0.0]
     with _timed_writes(writing):
-        for corpus, files in itertools.groupby(sorted((work / "txt").glob("*.txt")), key=_corpus_of):
+        # `winnow clean`'s own listing and loop, one process
+        for corpus, pages in itertools.groupby(_txt_files(work / "txt"), key=_corpus_of):
             corpus_start = time.perf_counter()  # corpus by corpus, to give each its pages/s (output is the same)
-            inputs = [(path.stem, path) for path in files]  # `winnow clean`'s own loop, one process
+            inputs = list(pages)
             written += sum(result.written for result in clean_files([(None, inputs)], model, Path(model_path), out))
             by_corpus[corpus] = time.perf_counter() - corpus_start
     done = time.perf_counter()
@@ -188,9 +190,9 @@ def run_local(work: Path, model_path: str, out_name: str = "out-local") -> dict:
             "corpus_seconds": by_corpus, "documents": written, "write_seconds": writing[0]}
 
 
-def _corpus_of(path: Path) -> str:
-    """The corpus of a dump file named ``<corpus>__<n>.txt`` (see :func:`load_sample`)."""
-    return path.stem.split("__")[0]
+def _corpus_of(page: tuple[str, Path]) -> str:
+    """The corpus of a ``(name, path)`` input whose dump is named ``<corpus>__<n>.txt`` (see :func:`load_sample`)."""
+    return page[0].split("__")[0]
 
 
 def run_local_by_site(work: Path, model_path: str) -> dict:
@@ -211,10 +213,11 @@ def run_local_workers(work: Path, model_path: str, workers: int) -> dict:
     """What `winnow clean --input-dir --output-dir --workers N` does: the files cut into chunks, each cleaned and
     written by one of N processes forked after the model is loaded."""
     from winnow.clean_files import clean_files
+    from winnow.cli_model import _txt_files
 
     model = _cleaning_model(model_path)
     out = _fresh_dir(work, f"out-local-workers-{workers}")
-    inputs = [(path.stem, path) for path in sorted((work / "txt").glob("*.txt"))]
+    inputs = _txt_files(work / "txt")  # `winnow clean --input-dir`'s listing
     start = time.perf_counter()
     written = sum(result.written for result in clean_files([(None, inputs)], model, Path(model_path), out, workers))
     return {"seconds": time.perf_counter() - start, "documents": written}
