@@ -16,6 +16,14 @@ import charset_normalizer
 BINARY_CONTROL_SHARE = 0.05  # share of C0 control bytes above which a file is treated as binary
 HTML_SNIFF_CHARS = 4096
 PREFERRED_ENCODINGS = ("cp1252", "latin_1", "iso8859_15")
+# The encodings a web page can declare (the WHATWG Encoding Standard's, as Python codecs): a dump scraped from the
+# web is in one of them, so a guess among the DOS and Mac code pages that no browser decodes (mac_latin2 read a
+# short cp1252 page's "é" as "ť") is taken only when no web encoding fits.
+WEB_ENCODINGS = frozenset(codecs.lookup(name).name for name in (
+    "utf_8", "utf_16_le", "utf_16_be", "ascii", "latin_1", "cp866", "cp874", "koi8_r", "koi8_u", "mac_roman",
+    "mac_cyrillic", *(f"iso8859_{n}" for n in (2, 3, 4, 5, 6, 7, 8, 10, 11, 13, 14, 15, 16)),
+    *(f"cp{n}" for n in range(1250, 1259)), "gbk", "gb18030", "gb2312", "big5", "big5hkscs", "euc_jp",
+    "iso2022_jp", "shift_jis", "cp932", "euc_kr", "cp949"))
 _HTML_START = re.compile(r"^\s*(<!--.*?-->\s*)*<(!doctype\s+html|html[\s>]|head[\s>]|body[\s>])", re.I | re.S)
 _HTML_TAG = re.compile(r"<(p|div|span|a|br|li|td|script|style|meta|link)\b[^>]*>", re.I)
 _XML_INCOMPATIBLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
@@ -80,19 +88,29 @@ def _decode(data: bytes, name: str) -> tuple[str, str]:
     matches = list(charset_normalizer.from_bytes(data))
     if not matches:
         raise InputError(f"{name}: not UTF-8 and no other text encoding fits")
-    best = _prefer_common(matches)
-    return str(best), best.encoding
+    best, encoding = _prefer_common(matches)
+    return str(best), encoding
 
 
-def _prefer_common(matches: list) -> object:
-    """Among equally good guesses, take the encoding most web pages use (cp1252 before cp1250 etc.)."""
-    first = matches[0]
-    tied = [m for m in matches if (m.chaos, m.coherence) == (first.chaos, first.coherence)]
+def _web_names(match) -> list[str]:
+    """The web encodings (:data:`WEB_ENCODINGS`) that decode the bytes to the same text as ``match``, its own
+    first."""
+    names = dict.fromkeys([match.encoding, *match.could_be_from_charset])
+    return [name for name in names if codecs.lookup(name).name in WEB_ENCODINGS]
+
+
+def _prefer_common(matches: list) -> tuple[object, str]:
+    """The best guess among the web encodings' (among all, where none is a web encoding's) and the name of its
+    encoding. Among equally good guesses, the encoding most web pages use (cp1252 before cp1250 etc.), also
+    where another encoding gives the same text."""
+    web = [match for match in matches if _web_names(match)] or matches
+    first = web[0]
+    tied = [m for m in web if (m.chaos, m.coherence) == (first.chaos, first.coherence)]
     for encoding in PREFERRED_ENCODINGS:
         for match in tied:
-            if match.encoding == encoding:
-                return match
-    return first
+            if encoding in match.could_be_from_charset or encoding == match.encoding:
+                return match, encoding
+    return first, (_web_names(first) or [first.encoding])[0]
 
 
 def _strict(data: bytes, encoding: str, name: str) -> str:
