@@ -43,6 +43,15 @@ def test_a_short_legacy_page_is_read_in_its_web_encoding(text, encoding):
     assert decoded.encoding == encoding
 
 
+def test_a_page_labelled_iso_8859_1_is_read_as_windows_1252():
+    """Browsers read the label ISO-8859-1 as windows-1252: bytes 0x80-0x9F are curly quotes and dashes."""
+    body = "Café owners said the council’s plan was bad."  # read as ISO-8859-1 before: "council\x92s"
+    html = f'<html><head><meta charset="iso-8859-1"><title>Plan</title></head><body><p>{body}</p></body></html>'
+    decoded = decode_article(html.encode("cp1252"))
+    assert decoded.encoding == "cp1252" and decoded.source_format == "html"
+    assert body in decoded.text
+
+
 def test_utf16_with_bom(tmp_path):
     path = tmp_path / "utf16.txt"
     path.write_bytes(BODY.encode("utf-16"))

@@ -26,6 +26,7 @@ WEB_ENCODINGS = frozenset(codecs.lookup(name).name for name in (
     "iso2022_jp", "shift_jis", "cp932", "euc_kr", "cp949"))
 _HTML_START = re.compile(r"^\s*(<!--.*?-->\s*)*<(!doctype\s+html|html[\s>]|head[\s>]|body[\s>])", re.I | re.S)
 _HTML_TAG = re.compile(r"<(p|div|span|a|br|li|td|script|style|meta|link)\b[^>]*>", re.I)
+_C1_CONTROL = re.compile("[\x80-\x9f]")
 _XML_INCOMPATIBLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 _UTF16_BOMS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
 # every byte but the C0 controls that do not occur in text (tab, newline, form feed and carriage return do)
@@ -89,7 +90,14 @@ def _decode(data: bytes, name: str) -> tuple[str, str]:
     if not matches:
         raise InputError(f"{name}: not UTF-8 and no other text encoding fits")
     best, encoding = _prefer_common(matches)
-    return str(best), encoding
+    text = str(best)
+    if codecs.lookup(encoding).name == "iso8859-1" and _C1_CONTROL.search(text):
+        # a page labelled ISO-8859-1 is windows-1252 (WHATWG): 0x80-0x9F are quotes and dashes, not C1 controls
+        try:
+            return data.decode("cp1252"), "cp1252"
+        except UnicodeDecodeError:  # one of the five bytes cp1252 leaves undefined: keep ISO-8859-1
+            pass
+    return text, encoding
 
 
 def _web_names(match) -> list[str]:
