@@ -91,6 +91,49 @@ def test_a_file_that_cannot_be_written_stops_every_worker_cleanly(seed_model, se
     assert not [path for path in out.rglob("*") if path.name.endswith(".tmp")]  # no half-written file left
 
 
+def test_resume_goes_on_with_a_stopped_run_and_writes_the_files_of_one_whole_run(seed_model, seed_texts, tmp_path):
+    """A run stopped part way (here a file blocks a site's directory) goes on with --resume once the cause is
+    gone: the pages cleaned before are left as they are (not read, not rewritten), the others are cleaned, each
+    against its site's whole reference, and the output is that of one uninterrupted run, for 1 and 2 workers."""
+    model = str(seed_model[0] / "model.skops")
+    crawl = tmp_path / "crawl"
+    for site, n in (("a.example", 70), ("b.example", 70), ("c.example", 3)):
+        _pages(seed_texts, crawl / site, n)
+
+    def run(out: Path, *options: str):
+        return CliRunner().invoke(app, ["clean", "--by-site", "--model", model, "--input-dir", str(crawl),
+                                        "--output-dir", str(out), *options])
+
+    assert run(tmp_path / "whole").exit_code == 0
+    whole = _tree(tmp_path / "whole")
+    assert len(whole) == 143
+    for workers in ("1", "2"):
+        out = tmp_path / f"out-{workers}"
+        out.mkdir()
+        (out / "b.example").write_text("a file where the site's directory should be", encoding="utf-8")
+        stopped = run(out, "--workers", workers)
+        assert stopped.exit_code == 1 and "rerun with --resume to clean the rest" in stopped.output
+        (out / "b.example").unlink()
+        before = _tree(out)
+        assert 70 <= len(before) < 143  # a.example's pages at least
+        kept = out / "a.example" / "p000.txt"
+        kept.write_text("cleaned before", encoding="utf-8")
+        resumed = run(out, "--workers", workers, "--resume")
+        assert resumed.exit_code == 0, resumed.output
+        assert (f"cleaned {143 - len(before)} files of 3 sites into {out} (" in resumed.output
+                and f"{len(before)} cleaned before, left as they were (--resume)" in resumed.output), resumed.output
+        assert kept.read_text(encoding="utf-8") == "cleaned before"
+        kept.write_bytes(whole["a.example/p000.txt"])
+        assert _tree(out) == whole
+    again = run(tmp_path / "whole", "--resume")  # nothing left to do
+    assert again.exit_code == 0 and "cleaned 0 files of 3 sites" in again.output
+    assert "143 cleaned before" in again.output
+    refused = run(tmp_path / "other", "--resume", "--engine", "datatrove")
+    assert refused.exit_code == 1 and "error: --resume is for the local engine" in refused.output
+    single = CliRunner().invoke(app, ["clean", str(crawl / "c.example" / "p000.txt"), "--resume", "--model", model])
+    assert single.exit_code == 1 and "error: --resume needs --input-dir and --output-dir" in single.output
+
+
 def test_datatrove_options_on_the_local_engine_are_refused(seed_model, tmp_path):
     (tmp_path / "in").mkdir()
     result = CliRunner().invoke(app, ["clean", "--model", str(seed_model[0] / "model.skops"), "--input-dir",

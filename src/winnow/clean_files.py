@@ -83,15 +83,29 @@ def whole_sites(groups: Iterable[tuple[str | None, list[Input]]]) -> list[SitePa
     return [SitePart(site, inputs, inputs) for site, inputs in groups]
 
 
-def chunks(groups: Iterable[tuple[str | None, list[Input]]], size: int = CHUNK_PAGES) -> list[list[SitePart]]:
-    """The inputs cut into chunks of ``size`` pages in order (the last may be smaller), as site parts."""
+def output_path(output_dir: Path, site: str | None, name: str) -> Path:
+    """Where the cleaned page ``name`` (of ``site``; None: a loose page) is written."""
+    return (output_dir if site is None else output_dir / site) / f"{name}.txt"
+
+
+def written_before(groups: Iterable[tuple[str | None, list[Input]]], output_dir: Path) -> set[tuple[str | None, str]]:
+    """``(site, name)`` of every input whose output file exists already (``winnow clean --resume``)."""
+    return {(site, name) for site, inputs in groups for name, _ in inputs
+            if output_path(output_dir, site, name).is_file()}
+
+
+def chunks(groups: Iterable[tuple[str | None, list[Input]]], size: int = CHUNK_PAGES,
+           done: set[tuple[str | None, str]] | None = None) -> list[list[SitePart]]:
+    """The inputs cut into chunks of ``size`` pages in order (the last may be smaller), as site parts; the
+    ``(site, name)`` in ``done`` are left out, but still count among their site's inputs (its reference)."""
     out: list[list[SitePart]] = []
     current: list[SitePart] = []
     room = size
     for site, inputs in groups:
+        todo = [item for item in inputs if (site, item[0]) not in done] if done else inputs
         at = 0
-        while at < len(inputs):
-            take = inputs[at:at + room]
+        while at < len(todo):
+            take = todo[at:at + room]
             current.append(SitePart(site, inputs, take))
             at += len(take)
             room -= len(take)
@@ -118,7 +132,7 @@ def clean_chunk(chunk: list[SitePart], model: Any, output_dir: Path, stop: Any =
     for site, name, text, records, p in predictions(chunk, model, result.skipped.append, ids=False):
         if stop is not None and stop.is_set():
             break
-        target = (output_dir if site is None else output_dir / site) / f"{name}.txt"
+        target = output_path(output_dir, site, name)
         kept = join_kept(text, records, p >= model.threshold)
         try:  # rebuilt by a rerun: not synced file by file (one fsync per file cost as much as cleaning)
             write_text_atomic(target, kept, durable=False)
@@ -148,12 +162,14 @@ def _clean_in_worker(chunk: list[SitePart]) -> ChunkResult:
 
 
 def clean_files(groups: list[tuple[str | None, list[Input]]], model: Any, model_path: Path, output_dir: Path,
-                workers: int = 1) -> Iterator[ChunkResult]:
-    """Clean every input of ``groups`` into ``output_dir``; yield each chunk's result in input order, as it is
-    done. ``workers`` > 1 cleans chunks in that many processes (forked where the platform allows, so the
-    model loaded in this process is shared; ``model_path`` loads it in each worker elsewhere). After a chunk
-    that could not write a file, the others stop before their next file and nothing more is yielded."""
-    work = chunks(groups, chunk_pages(sum(len(inputs) for _, inputs in groups), workers))
+                workers: int = 1, done: set[tuple[str | None, str]] | None = None) -> Iterator[ChunkResult]:
+    """Clean every input of ``groups`` into ``output_dir``, but those in ``done`` (:func:`written_before`); yield
+    each chunk's result in input order, as it is done. ``workers`` > 1 cleans chunks in that many processes
+    (forked where the platform allows, so the model loaded in this process is shared; ``model_path`` loads it
+    in each worker elsewhere). After a chunk that could not write a file, the others stop before their next
+    file and nothing more is yielded."""
+    todo = sum(len(inputs) for _, inputs in groups) - len(done or ())
+    work = chunks(groups, chunk_pages(todo, workers), done)
     if workers <= 1 or len(work) <= 1:
         for chunk in work:
             result = clean_chunk(chunk, model, output_dir)

@@ -252,6 +252,12 @@ def clean_command(
                                  "holds its documents in memory and should get whole sites."),
     recursive: bool = typer.Option(False, "--recursive", "-r", help=RECURSIVE_HELP.format(
         " -> OUT/a/b/x.txt, or the document id a/b/x on datatrove, which then reads **/*.jsonl* too")),
+    resume: bool = typer.Option(False, "--resume", help="Go on with an interrupted run (stopped, killed, disk "
+                                "full): pages whose output file exists are left as they are, the others are "
+                                "cleaned. Same model, threshold and options as the first run; the files are "
+                                "then those of one whole run. Not after a power loss: files are not synced one "
+                                "by one, and one may be left empty (start afresh then). datatrove resumes on "
+                                "its own (completion marks in --logging-dir)."),
 ) -> None:
     """Keep only the article body of page dumps: content sentences, in order, one block per line.
 
@@ -273,7 +279,7 @@ def clean_command(
     from rich.progress import Progress
 
     from winnow.clean import join_kept
-    from winnow.clean_files import clean_files, predictions, whole_sites
+    from winnow.clean_files import clean_files, predictions, whole_sites, written_before
 
     if engine not in ("local", "datatrove"):
         raise fail(f"unknown --engine {engine!r}; expected local or datatrove")
@@ -281,6 +287,11 @@ def clean_command(
         raise fail(f"unknown --input-format {input_format!r}; expected txt or jsonl")
     if recursive and input_dir is None:
         raise fail("--recursive needs --input-dir (and --output-dir)")
+    if resume and engine == "datatrove":
+        raise fail("--resume is for the local engine: a datatrove rerun skips the tasks completed before on its "
+                   "own (their marks are in --logging-dir)")
+    if resume and output_dir is None:
+        raise fail("--resume needs --input-dir and --output-dir")
     if engine == "datatrove":
         _clean_datatrove(source, input_dir, output_dir, model, threshold, input_format, text_key, id_key, tasks,
                          workers, logging_dir, min_content_chars, min_kept_share, excluded_dir, store_decisions, gzip,
@@ -311,24 +322,26 @@ def clean_command(
             sys.stdout.write(join_kept(text, records, p >= winnow_model.threshold))
         return
     _make_output_dir(output_dir)  # after the model loads: a bad --model leaves no empty directory behind
-    total = sum(len(inputs) for _, inputs in groups)
+    done = written_before(groups, output_dir) if resume else set()
+    total = sum(len(inputs) for _, inputs in groups) - len(done)
     written, skipped, empty = 0, 0, 0
     # redrawn after each chunk, by this thread: no refresh thread runs while --workers forks its processes
     with Progress(console=err, transient=True, auto_refresh=False) as progress:
         task = progress.add_task("cleaning", total=total)
-        for result in clean_files(groups, winnow_model, model, output_dir, workers):
+        for result in clean_files(groups, winnow_model, model, output_dir, workers, done):
             for message in result.skipped:
                 _report_skip(message)
             written, skipped, empty = written + result.written, skipped + len(result.skipped), empty + result.empty
             if result.error is not None:
-                raise fail(f"{result.error}. The files written before it ({written}) are complete; rerun once "
-                           "it can be written")
+                raise fail(f"{result.error}. The files written before it ({written}) are complete; once it can be "
+                           "written, rerun with --resume to clean the rest")
             progress.update(task, advance=result.pages, refresh=True)
     sites = f" of {len(groups)} sites" if by_site else ""
     # a page that keeps nothing is written as an empty file: worth knowing when many do (wrong kind of page?)
     files = "file" if written == 1 else "files"
+    resumed = f"; {len(done)} cleaned before, left as they were (--resume)" if resume else ""
     err.print(f"cleaned {written} {files}{sites} into {output_dir} ({empty} kept no sentence: empty files); "
-              f"skipped {skipped}", soft_wrap=True)
+              f"skipped {skipped}{resumed}", soft_wrap=True)
 
 
 def _site_groups(input_dir: Path, recursive: bool = False) -> list[tuple[str, list[tuple[str, Path | None]]]]:
