@@ -282,6 +282,39 @@ def test_recursive_on_datatrove_matches_winnow_clean_recursive(model_path, tmp_p
         assert not inside.exists()
 
 
+def test_file_names_that_are_not_utf8_become_escaped_ids_on_both_engines(model_path, tmp_path):
+    """Old crawls hold file names in Latin-1 ("caf\\xe9.txt" on disk). The local engine writes the output under the
+    same bytes; in JSON the name becomes the text caf\\xe9 (each line must be UTF-8), on both engines, where
+    datatrove's writer used to stop with a traceback and `winnow predict` wrote invalid UTF-8."""
+    import os
+
+    crawl = tmp_path / "crawl"
+    site = crawl / os.fsdecode(b"m\xfcnchen.example")
+    try:
+        site.mkdir(parents=True)
+        (site / os.fsdecode(b"caf\xe9.txt")).write_text(HAND_PAGES["menu_and_body"], encoding="utf-8")
+    except (OSError, UnicodeEncodeError):
+        pytest.skip("this file system does not take file names that are not UTF-8")
+    (site / "plain.txt").write_text(HAND_PAGES["repeats"], encoding="utf-8")
+    local = tmp_path / "local"
+    assert _cli("--model", str(model_path), "--by-site", "--input-dir", str(crawl), "--output-dir",
+                str(local)).returncode == 0
+    assert {os.fsencode(path.name) for path in local.rglob("*.txt")} == {b"caf\xe9.txt", b"plain.txt"}
+    expected = (site.parent.parent / "local" / site.name / os.fsdecode(b"caf\xe9.txt")).read_text(encoding="utf-8")
+    proc = _cli("--model", str(model_path), "--engine", "datatrove", "--by-site", "--input-dir", str(crawl),
+                "--output-dir", str(tmp_path / "dt"), "--logging-dir", str(tmp_path / "logs"))
+    assert proc.returncode == 0, proc.stderr
+    records = _read_output(tmp_path / "dt")  # read as UTF-8
+    assert set(records) == {"caf\\xe9", "plain"} and records["caf\\xe9"]["text"] == expected
+    assert records["caf\\xe9"]["metadata"]["site"] == "m\\xfcnchen.example"
+    predicted = subprocess.run([sys.executable, "-m", "winnow.cli", "predict", "--model", str(model_path),
+                                "--by-site", "--input-dir", str(crawl)], capture_output=True)
+    assert predicted.returncode == 0, predicted.stderr
+    lines = [json.loads(line) for line in predicted.stdout.decode("utf-8").splitlines()]
+    assert {(r["site"], r["article_id"]) for r in lines} == {("m\\xfcnchen.example", "caf\\xe9"),
+                                                            ("m\\xfcnchen.example", "plain")}
+
+
 def test_by_site_groups_documents_by_site_field_or_url_host(model_path, monkeypatch):
     import winnow.datatrove as dt
 

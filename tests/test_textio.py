@@ -1,6 +1,13 @@
 import pytest
 
-from winnow.textio import EmptyArticleError, InputError, decode_article, looks_like_html, read_article
+from winnow.textio import (
+    EmptyArticleError,
+    InputError,
+    decode_article,
+    looks_like_html,
+    portable_name,
+    read_article,
+)
 
 BODY = "Café owners said the rally drew 2,000 people. “It was calm,” one said.\n"
 
@@ -122,3 +129,11 @@ def test_html_with_xml_incompatible_characters_still_renders():
 
     text = render_html("<html><body><p>Vertical\x0btab here.</p><p>Lone \ud800 surrogate.</p></body></html>")
     assert text.splitlines() == ["Verticaltab here.", "Lone ? surrogate."]
+
+
+def test_portable_name_escapes_only_the_bytes_that_are_not_utf8():
+    import os
+
+    assert portable_name("café/2026") == "café/2026"  # any valid name is returned as it is
+    assert portable_name(os.fsdecode(b"caf\xe9/2026")) == "caf\\xe9/2026"
+    assert portable_name(os.fsdecode(b"caf\xe9")).encode("utf-8") == b"caf\\xe9"

@@ -12,6 +12,7 @@ from __future__ import annotations
 import itertools
 import multiprocessing
 import sys
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,7 +21,7 @@ from typing import Any
 from winnow.clean import PAGE_BATCH, join_kept, predict_sites, site_reference
 from winnow.jsonio import write_text_atomic
 from winnow.site_features import REFERENCE_PAGES
-from winnow.textio import InputError, decode_article, read_article
+from winnow.textio import InputError, decode_article, portable_name, read_article
 
 CHUNK_PAGES = 256  # the most pages per chunk (4 classification batches)
 CHUNKS_PER_WORKER = 4  # fewer pages per chunk where that gives a worker fewer chunks (the last ones finish alone)
@@ -65,17 +66,29 @@ def decoded_items(inputs: Iterable[Input], on_skip: Callable[[str], None] | None
 def predictions(parts: Iterable[SitePart], model: Any, on_skip: Callable[[str], None] | None, ids: bool = True):
     """``(site, name, text, records, p_content)`` for every readable input of every part, in order. Pages of
     a site with other pages are compared with the site's reference: its first :data:`REFERENCE_PAGES`
-    readable pages by name, built before the part's pages are cleaned."""
+    readable pages by name, built before the part's pages are cleaned.
+
+    Sites and names reach the classifier (and the records' ids) as :func:`portable_name`, as on datatrove: a
+    file name that is not UTF-8 cannot go into its tables. The site and name yielded are the inputs' own."""
+    originals: deque[tuple[str | None, str]] = deque()  # of the pages read and not yet yielded, in order
+
+    def pages(site: str | None, inputs: list[Input]) -> Iterator[tuple[str, str]]:
+        for name, text in decoded_items(inputs, on_skip):
+            originals.append((site, name))
+            yield portable_name(name), text
 
     def sites():
         for part in parts:
+            label = None if part.site is None else portable_name(part.site)
             reference = None
-            if part.site is not None and len(part.site_inputs) > 1:  # (one file: no reference to compare with)
-                readable = decoded_items(sorted(part.site_inputs), None)
-                reference = site_reference(itertools.islice(readable, REFERENCE_PAGES), part.site)
-            yield part.site, decoded_items(part.inputs, on_skip), reference
+            if label is not None and len(part.site_inputs) > 1:  # (one file: no reference to compare with)
+                readable = decoded_items(sorted((portable_name(name), path) for name, path in part.site_inputs), None)
+                reference = site_reference(itertools.islice(readable, REFERENCE_PAGES), label)
+            yield label, pages(part.site, part.inputs), reference
 
-    yield from predict_sites(sites(), model, ids=ids)
+    for _, _, text, records, p in predict_sites(sites(), model, ids=ids):
+        site, name = originals.popleft()  # one result per page read, in the order read
+        yield site, name, text, records, p
 
 
 def whole_sites(groups: Iterable[tuple[str | None, list[Input]]]) -> list[SitePart]:

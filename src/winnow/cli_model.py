@@ -431,6 +431,7 @@ def predict_command(
     if recursive and input_dir is None:
         raise fail("--recursive needs --input-dir")
     from winnow.clean_files import predictions, whole_sites
+    from winnow.textio import portable_name
 
     winnow_model = _load(model, threshold)
     groups = _site_groups(input_dir, recursive) if by_site else [(None, _inputs(source, input_dir, recursive))]
@@ -438,7 +439,9 @@ def predict_command(
     for site, _, _, records, p in predictions(whole_sites(groups), winnow_model, on_skip):
         for record, prob in zip(records, p, strict=True):
             label = "content" if prob >= winnow_model.threshold else "boilerplate"
-            out = {**record, **({"site": site} if by_site else {}), "label": label, "p_content": round(float(prob), 6)}
+            # records' ids are portable names already (every line must be UTF-8): the site is made one too
+            out = {**record, **({"site": portable_name(site)} if by_site else {}), "label": label,
+                   "p_content": round(float(prob), 6)}
             sys.stdout.write(json.dumps(out, ensure_ascii=False) + "\n")
 
 

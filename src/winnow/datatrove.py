@@ -37,7 +37,7 @@ from winnow.jsonio import same_place
 from winnow.memory import tune_for_batches
 from winnow.model import DEFAULT_MODEL_PATH, WinnowModel, load_model
 from winnow.segment import PageSentences, segment_text
-from winnow.textio import InputError, decode_article
+from winnow.textio import InputError, decode_article, portable_name
 
 InputFormat = Literal["jsonl", "txt"]
 REASON_TOO_LITTLE = "too_little_content"  # fewer kept characters than min_content_chars
@@ -230,8 +230,8 @@ class TextFileReader(BaseDiskReader):
             metadata = {"encoding": decoded.encoding, "source_format": decoded.source_format}
             below = PurePosixPath(filepath)  # relative to the data folder
             if self.site_from_dir and len(below.parts) > 1:
-                metadata["site"], below = below.parts[0], PurePosixPath(*below.parts[1:])
-            document_id = below.with_suffix("").as_posix() if self.ids_from_path else below.stem
+                metadata["site"], below = portable_name(below.parts[0]), PurePosixPath(*below.parts[1:])
+            document_id = portable_name(below.with_suffix("").as_posix() if self.ids_from_path else below.stem)
             record = {"text": decoded.text, "id": document_id, "metadata": metadata}
             document = self.get_document_from_dict(record, filepath, 0)
         if document is not None:

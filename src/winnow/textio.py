@@ -7,6 +7,7 @@ or raises an :class:`InputError` that names the file and says what is wrong with
 from __future__ import annotations
 
 import codecs
+import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -116,7 +117,7 @@ def _prefer_common(matches: list) -> tuple[object, str]:
     tied = [m for m in web if (m.chaos, m.coherence) == (first.chaos, first.coherence)]
     for encoding in PREFERRED_ENCODINGS:
         for match in tied:
-            if encoding in match.could_be_from_charset or encoding == match.encoding:
+            if encoding in _web_names(match):
                 return match, encoding
     return first, (_web_names(first) or [first.encoding])[0]
 
@@ -134,6 +135,17 @@ def _is_binary(data: bytes) -> bool:
         return True
     controls = len(sample.translate(None, _NOT_CONTROL_BYTES))  # counted in C: a loop in Python cost 0.08 ms/file
     return controls / len(sample) > BINARY_CONTROL_SHARE
+
+
+def portable_name(name: str) -> str:
+    """A name taken from a file path, as text any UTF-8 output can hold: the bytes of a file name that are not
+    UTF-8 (which Python reads as lone surrogates, and JSON writers refuse or write as invalid UTF-8) become
+    ``\\xNN``, as in ``caf\\xe9``; any other name is returned as it is."""
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        return os.fsencode(name).decode("utf-8", "backslashreplace")
+    return name
 
 
 def looks_like_html(text: str) -> bool:
