@@ -74,3 +74,27 @@ def test_cli_segment_writes_good_files_and_exits_nonzero_for_refused(messy_raw_d
     assert proc.returncode == 1 and "binary.txt" in proc.stderr
     articles = [json.loads(line) for line in (out / "articles.jsonl").open(encoding="utf-8")]
     assert len(articles) == 6
+
+
+def test_a_file_name_that_is_not_utf8_is_segmented_under_an_escaped_id(tmp_path):
+    """A raw file named in Latin-1 (b"caf\\xe9.txt") gets the id caf\\xe9 (text): `winnow segment` writes it, where
+    it used to stop with a traceback writing the JSONL."""
+    import os
+
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    try:
+        (raw / os.fsdecode(b"caf\xe9.txt")).write_text("The café closed at noon. It opens again on Monday.\n",
+                                                         encoding="utf-8")
+    except (OSError, UnicodeEncodeError):
+        pytest.skip("this file system does not take file names that are not UTF-8")
+    out = tmp_path / "out"
+    proc = subprocess.run(
+        [sys.executable, "-m", "winnow.cli", "segment", "--raw-dir", str(raw), "--out-dir", str(out)],
+        capture_output=True, text=True, cwd=REPO,
+    )
+    assert proc.returncode == 0, proc.stderr
+    articles = [json.loads(line) for line in (out / "articles.jsonl").open(encoding="utf-8")]
+    sentences = [json.loads(line) for line in (out / "sentences.jsonl").open(encoding="utf-8")]
+    assert [(a["article_id"], a["file"]) for a in articles] == [("caf\\xe9", "caf\\xe9.txt")]
+    assert [s["article_id"] for s in sentences] == ["caf\\xe9", "caf\\xe9"]

@@ -13,7 +13,7 @@ from typing import Any
 
 from winnow.articles import load_metadata, verify_checksums
 from winnow.segment import SentenceRecord, segment_text
-from winnow.textio import EmptyArticleError, InputError, read_article
+from winnow.textio import EmptyArticleError, InputError, portable_name, read_article
 
 log = logging.getLogger(__name__)
 METADATA_NAME = "articles.jsonl"
@@ -42,7 +42,7 @@ def prepare_directory(raw_dir: str | Path) -> PrepareResult:
     result = PrepareResult()
     for path in raw_files(raw_dir):
         meta = by_file.get(path.name, {})
-        article_id = meta.get("id", path.stem)
+        article_id = meta.get("id", portable_name(path.stem))  # a file name that is not UTF-8: \xNN escapes
         try:
             decoded = read_article(path)
         except EmptyArticleError as err:
@@ -56,7 +56,7 @@ def prepare_directory(raw_dir: str | Path) -> PrepareResult:
         if not meta:
             log.warning("%s: not in %s; using id %s and no metadata", path, METADATA_NAME, article_id)
         result.articles.append({
-            "article_id": article_id, "file": path.name, "encoding": decoded.encoding,
+            "article_id": article_id, "file": portable_name(path.name), "encoding": decoded.encoding,
             "source_format": decoded.source_format, "text": decoded.text,
             **{k: v for k, v in meta.items() if k not in ("id", "file")},
         })
