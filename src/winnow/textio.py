@@ -112,14 +112,16 @@ def _prefer_common(matches: list) -> tuple[object, str]:
     """The best guess among the web encodings' (among all, where none is a web encoding's) and the name of its
     encoding. Among equally good guesses, the encoding most web pages use (cp1252 before cp1250 etc.), also
     where another encoding gives the same text."""
-    web = [match for match in matches if _web_names(match)] or matches
-    first = web[0]
-    tied = [m for m in web if (m.chaos, m.coherence) == (first.chaos, first.coherence)]
+    named = [(match, names) for match in matches if (names := _web_names(match))]
+    named = named or [(match, [match.encoding]) for match in matches]
+    first, first_names = named[0]
+    score = (first.chaos, first.coherence)
+    tied = [(match, names) for match, names in named if (match.chaos, match.coherence) == score]
     for encoding in PREFERRED_ENCODINGS:
-        for match in tied:
-            if encoding in _web_names(match):
+        for match, names in tied:
+            if encoding in names:
                 return match, encoding
-    return first, (_web_names(first) or [first.encoding])[0]
+    return first, first_names[0]
 
 
 def _strict(data: bytes, encoding: str, name: str) -> str:
