@@ -99,12 +99,29 @@ def silver_table(path: Path, data_config: dict[str, Any], human: dict[str, int] 
         table, is_human = table[clear], is_human[clear]
     silver_label = (table["label"] == "content").astype(int)
     label = np.where(is_human, table["sentence_id"].map(human).fillna(-1).to_numpy(), silver_label)
-    weight = np.where(is_human, float(data_config.get("gold_weight", 1.0)), 1.0)
+    silver_weight = length_weights(table["text"], is_human, int(data_config.get("word_weight_cap", 0)))
+    weight = np.where(is_human, float(data_config.get("gold_weight", 1.0)), silver_weight)
     table = table.assign(label=label.astype(int), weight=weight)
     # A page without a known site could share a template with any other unknown-site page of its corpus:
     # group them all together so none of them is in training and test at once.
     table["site"] = table["site"].fillna(table["corpus"] + UNKNOWN_SITE_SUFFIX)
     return table[TABLE_COLUMNS].reset_index(drop=True)
+
+
+def length_weights(texts: pd.Series, is_human: np.ndarray, cap: int) -> np.ndarray | float:
+    """Weights of silver sentences by length: each sentence's whitespace-separated words, at most ``cap``, over
+    their mean on the corpus's silver sentences (so a corpus keeps its total weight); 1.0 for ``cap`` 0.
+
+    The shingle F1 that users are scored by counts a page's word 4-grams, so a 40-word paragraph moves it and a
+    2-word menu line hardly does; weighting training the same way spends the model on what the metric counts.
+    The cap keeps a whole unsplit block from outweighing the rest of its page. ``is_human`` rows (hand labels,
+    weighed ``gold_weight`` instead) are left out of the mean.
+    """
+    if cap <= 0:
+        return 1.0
+    words = np.clip(texts.str.split().str.len().to_numpy(dtype=float), 1, float(cap))
+    silver = words[~is_human]
+    return words / silver.mean() if len(silver) else words
 
 
 def load_training_data(config: dict[str, Any], processed_dir: Path, annotations_dir: Path) -> TrainingData:
