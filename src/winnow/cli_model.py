@@ -437,11 +437,11 @@ def predict_command(
     groups = _site_groups(input_dir, recursive) if by_site else [(None, _inputs(source, input_dir, recursive))]
     on_skip = _report_skip if input_dir is not None else _refuse_input
     for site, _, _, records, p in predictions(whole_sites(groups), winnow_model, on_skip):
+        # records' ids are portable names already (every line must be UTF-8): the site is made one too
+        site_field = {"site": portable_name(site)} if by_site else {}
         for record, prob in zip(records, p, strict=True):
             label = "content" if prob >= winnow_model.threshold else "boilerplate"
-            # records' ids are portable names already (every line must be UTF-8): the site is made one too
-            out = {**record, **({"site": portable_name(site)} if by_site else {}), "label": label,
-                   "p_content": round(float(prob), 6)}
+            out = {**record, **site_field, "label": label, "p_content": round(float(prob), 6)}
             sys.stdout.write(json.dumps(out, ensure_ascii=False) + "\n")
 
 
