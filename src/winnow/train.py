@@ -115,7 +115,8 @@ def length_weights(texts: pd.Series, is_human: np.ndarray, cap: int) -> np.ndarr
     The shingle F1 that users are scored by counts a page's word 4-grams, so a 40-word paragraph moves it and a
     2-word menu line hardly does; weighting training the same way spends the model on what the metric counts.
     The cap keeps a whole unsplit block from outweighing the rest of its page. ``is_human`` rows (hand labels,
-    weighed ``gold_weight`` instead) are left out of the mean.
+    weighed ``gold_weight`` instead) are left out of the mean. Counting the metric's ``\\w+`` tokens instead
+    was measured worse on unseen sites (docs/measurements.md).
     """
     if cap <= 0:
         return 1.0
