@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 from tests.conftest import FAST_CONFIG, REPO
 from winnow.clean import clean_text
 from winnow.cli import app
-from winnow.compare import compare_models, compare_runs, shared_unseen_pages
+from winnow.compare import compare_models, compare_runs, load_scores, save_scores, shared_unseen_pages
 from winnow.metrics import page_shingle_scores
 from winnow.model import load_model
 
@@ -131,3 +131,66 @@ def test_cli_writes_the_table_and_numbers(seed_model, other_model: Path, silver:
     (tmp_path / "b" / "training-pages.parquet").unlink()
     missing = CliRunner().invoke(app, args)
     assert missing.exit_code == 1 and "training-pages.parquet not found" in missing.output
+
+
+def test_saved_baseline_scores_compare_exactly_as_the_models_do(seed_model, other_model: Path, silver: Path,
+                                                                 tmp_path: Path) -> None:
+    work, _ = seed_model
+    a = _model_dir(tmp_path / "a", work / "model.skops", {"a1": "alpha.example"})
+    b = _model_dir(tmp_path / "b", other_model, {"x9": "beta.example"})
+    saved = tmp_path / "base.json"
+    assert save_scores([a], silver, ["democorp"], saved) == 3  # every page but a1, which a trained on
+    direct = compare_models([a], [b], silver, ["democorp"], n_boot=50)
+    from_file = compare_models([], [b], silver, ["democorp"], n_boot=50, baseline_scores=saved)
+    # b's training site and a's training page are both left out, whichever side the file stands for
+    assert from_file == direct and direct["groups"]["democorp"]["pages"] == 2
+    assert json.loads(saved.read_text(encoding="utf-8"))["trained_ids"] == ["democorp/a1"]
+
+
+def test_saved_scores_of_other_pages_are_refused(seed_model, silver: Path, tmp_path: Path) -> None:
+    work, _ = seed_model
+    a = _model_dir(tmp_path / "a", work / "model.skops", {})
+    saved = tmp_path / "base.json"
+    save_scores([a], silver, ["democorp"], saved)
+    table = pd.read_parquet(silver / "democorp-pages.parquet")
+    table.loc[table["page_id"] == "c1", "text"] = REPORT + "\nReply\nReply\n"
+    table.to_parquet(silver / "democorp-pages.parquet")
+    with pytest.raises(ValueError, match="democorp/c1 is not the page .* save it again"):
+        compare_models([], [a], silver, ["democorp"], n_boot=10, baseline_scores=saved)
+    broken = json.loads(saved.read_text(encoding="utf-8"))
+    broken["pages"]["democorp/d1"]["runs"] = [[0.5]]
+    saved.write_text(json.dumps(broken), encoding="utf-8")
+    with pytest.raises(ValueError, match="scores of democorp/d1 are malformed"):
+        load_scores(saved)
+    saved.write_text("{}", encoding="utf-8")
+    with pytest.raises(ValueError, match="not a scores file"):
+        load_scores(saved)
+    with pytest.raises(ValueError, match="not found"):
+        load_scores(tmp_path / "missing.json")
+
+
+def test_cli_saves_scores_then_compares_against_them(seed_model, other_model: Path, silver: Path,
+                                                     tmp_path: Path) -> None:
+    work, _ = seed_model
+    a = _model_dir(tmp_path / "a", work / "model.skops", {"a1": "alpha.example"})
+    b = _model_dir(tmp_path / "b", other_model, {})
+    config = tmp_path / "config.toml"
+    config.write_text('[data]\ncorpora = ["democorp"]\n', encoding="utf-8")
+    common = ["compare-models", "--config", str(config), "--silver-dir", str(silver), "--n-boot", "50"]
+    saved = tmp_path / "base.json"
+    only_save = CliRunner().invoke(app, [*common, "--baseline", str(a), "--save-scores", str(saved)])
+    assert only_save.exit_code == 0, only_save.output
+    assert "on 3 unseen pages" in only_save.output and saved.is_file()
+    direct = CliRunner().invoke(app, [*common, "--baseline", str(a), "--candidate", str(b)])
+    from_file = CliRunner().invoke(app, [*common, "--baseline-scores", str(saved), "--candidate", str(b)])
+    assert from_file.exit_code == 0 and from_file.output == direct.output
+    again = tmp_path / "again.json"
+    save_and_compare = CliRunner().invoke(app, [*common, "--baseline", str(a), "--save-scores", str(again),
+                                                "--candidate", str(b)])
+    assert save_and_compare.exit_code == 0 and direct.output in save_and_compare.output
+    assert again.read_bytes() == saved.read_bytes()  # the same scores, byte for byte
+    both = CliRunner().invoke(app, [*common, "--baseline", str(a), "--baseline-scores", str(saved),
+                                    "--candidate", str(b)])
+    assert both.exit_code == 1 and "not both" in both.output
+    neither = CliRunner().invoke(app, [*common, "--candidate", str(b)])
+    assert neither.exit_code == 1 and "--baseline models or --baseline-scores" in neither.output

@@ -107,9 +107,14 @@ def eval_unseen_command(
 
 
 def compare_models_command(
-    baseline: list[Path] = typer.Option(..., help="Baseline model (repeat: one per seed), e.g. train/model.skops."),
-    candidate: list[Path] = typer.Option(..., help="Candidate model (repeat: one per seed), trained by "
+    baseline: list[Path] = typer.Option(None, help="Baseline model (repeat: one per seed), e.g. train/model.skops."),
+    candidate: list[Path] = typer.Option(None, help="Candidate model (repeat: one per seed), trained by "
                                          "`winnow train --config OTHER.toml --model DIR/model.skops`."),
+    save_scores: Path = typer.Option(None, help="Write the baseline models' page scores to this file (JSON), "
+                                     "for a later --baseline-scores; without --candidate, only that."),
+    baseline_scores: Path = typer.Option(None, help="Instead of --baseline: page scores saved by --save-scores, "
+                                         "e.g. from a checkout before a change to the features, whose models "
+                                         "this checkout cannot read."),
     output: Path = typer.Option(None, help="Also write the table here (Markdown), and beside it the numbers "
                                 "(.json) and a plot of the differences (.png)."),
     config: Path = typer.Option(Path("train/config.toml"), help="Training config: its corpora are compared."),
@@ -124,10 +129,15 @@ def compare_models_command(
     `winnow train` writes beside it). A config change often moves F1 by less than a new seed does: give each
     side several runs (--baseline and --candidate repeated, e.g. seeds 0, 1, 2); each side's F1 is the mean
     over its runs, and candidate minus baseline gets a paired page-bootstrap interval. ~15 s per model.
+
+    After a change to winnow's features, old models no longer fit the new code: run `--baseline ...
+    --save-scores base.json` in a checkout without the change, then `--baseline-scores base.json --candidate
+    ...` in the one with it.
     """
     from rich.progress import track
 
     from winnow.compare import compare_models, comparison_markdown, plot_comparison
+    from winnow.compare import save_scores as save_scores_of
     from winnow.jsonio import write_text_atomic
     from winnow.model import ModelError
     from winnow.report import write_metrics_json
@@ -135,11 +145,29 @@ def compare_models_command(
 
     if not config.is_file():
         raise fail(f"{config} not found: pass --config")
+    baseline, candidate = baseline or [], candidate or []
+    if baseline and baseline_scores is not None:
+        raise fail("give --baseline models or --baseline-scores, not both")
+    if save_scores is not None and not baseline:
+        raise fail("--save-scores saves the scores of the --baseline models: give them")
+    if not candidate and save_scores is None:
+        raise fail("give --candidate models (and --baseline models or --baseline-scores)")
+    if not baseline and baseline_scores is None:
+        raise fail("give --baseline models or --baseline-scores")
     corpora = list(load_config(config).get("data", {}).get("corpora", []))
+
+    def progress(models: list[Path], name: str):
+        return track(models, description=name, console=err, transient=True)
+
     try:
+        if save_scores is not None:
+            pages = save_scores_of(baseline, silver_dir, corpora, save_scores, progress=progress)
+            err.print(f"wrote the scores of {len(baseline)} baseline model(s) on {pages} unseen pages to {save_scores}")
+            if not candidate:
+                return
+            baseline, baseline_scores = [], save_scores  # the saved scores stand for the models: no second cleaning
         result = compare_models(baseline, candidate, silver_dir, corpora, n_boot=n_boot, seed=seed,
-                                progress=lambda models, name: track(models, description=name, console=err,
-                                                                    transient=True))
+                                progress=progress, baseline_scores=baseline_scores)
     except (FileNotFoundError, ValueError, ModelError) as error:
         raise fail(str(error)) from None
     table = comparison_markdown(result)

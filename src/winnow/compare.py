@@ -9,16 +9,24 @@ page-bootstrap interval: the same resampled pages for every run.
 
 Each run's training pages are named by the ``training-pages.parquet`` that ``winnow train`` writes beside the
 model (with or without ``--cv``).
+
+A change to winnow's own features makes the old models unreadable by the new code (they expect other inputs), so
+both sides cannot be cleaned by one checkout. :func:`save_scores` keeps the baseline side's page scores in a
+JSON file, with the pages its runs trained on and a digest of every page's text; a checkout with the change then
+compares its models against that file (``winnow compare-models --baseline-scores``).
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from winnow.jsonio import write_text_atomic
 from winnow.metrics import bootstrap_ci, shingle_prf_from_scores
 from winnow.model import load_model
 from winnow.train import training_pages_path
@@ -34,16 +42,101 @@ def training_table(model_path: Path) -> Path:
     return path
 
 
-def shared_unseen_pages(model_paths: Sequence[Path], silver_dir: Path, corpora: Sequence[str],
-                        ) -> tuple[list[dict[str, Any]], dict[str, dict[str, int]]]:
-    """The pages none of the models trained on, from sites none of them trained on, and the counts per corpus."""
+SCORES_FORMAT = 1
+Progress = Callable[[list[Path], str], Iterable[Path]]
+
+
+def trained_by(model_paths: Sequence[Path]) -> tuple[set[str], set[str]]:
+    """The article ids and the sites that any of the models trained on."""
     ids: set[str] = set()
     sites: set[str] = set()
     for path in model_paths:
         model_ids, model_sites = trained_pages(training_table(path))
         ids |= model_ids
         sites |= model_sites
-    return unseen_pages(silver_dir, corpora, ids, sites)
+    return ids, sites
+
+
+def shared_unseen_pages(model_paths: Sequence[Path], silver_dir: Path, corpora: Sequence[str],
+                        trained: tuple[set[str], set[str]] = (set(), set()),
+                        ) -> tuple[list[dict[str, Any]], dict[str, dict[str, int]]]:
+    """The pages none of the models trained on, from sites none of them trained on, and the counts per corpus.
+    ``trained``: more (ids, sites) to leave out, those of a saved side's runs (:func:`load_scores`)."""
+    ids, sites = trained_by(model_paths)
+    return unseen_pages(silver_dir, corpora, ids | trained[0], sites | trained[1])
+
+
+def text_digest(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:16]
+
+
+def _score_models(model_paths: Sequence[Path], pages: Sequence[Mapping[str, Any]],
+                  progress: Progress | None) -> list[np.ndarray]:
+    models = list(model_paths)
+    return [page_scores(path, pages) for path in (progress(models, f"cleaning {len(pages)} pages")
+                                                  if progress else models)]
+
+
+def save_scores(model_paths: Sequence[Path], silver_dir: Path, corpora: Sequence[str], path: Path,
+                progress: Progress | None = None) -> int:
+    """Score the models on every page none of them saw, and write the scores to ``path`` (JSON) for a later
+    :func:`compare_models` with ``baseline_scores``. Returns the number of pages."""
+    if not model_paths:
+        raise ValueError("give at least one model to save the scores of")
+    ids, sites = trained_by(model_paths)
+    pages, _ = unseen_pages(silver_dir, corpora, ids, sites)
+    if not pages:
+        raise ValueError(f"no page of {', '.join(corpora)} in {silver_dir} is unseen by every model "
+                         "(run `make silver`)")
+    runs = _score_models(model_paths, pages, progress)
+    saved = {
+        "format": SCORES_FORMAT, "models": [str(p) for p in model_paths],
+        "trained_ids": sorted(ids), "trained_sites": sorted(sites),
+        "pages": {page["page_id"]: {"text_sha256": text_digest(page["text"]),
+                                    "runs": [[None if np.isnan(v) else float(v) for v in run[i]] for run in runs]}
+                  for i, page in enumerate(pages)},
+    }
+    write_text_atomic(path, json.dumps(saved, sort_keys=True) + "\n")
+    return len(pages)
+
+
+def load_scores(path: Path) -> dict[str, Any]:
+    """A file of :func:`save_scores`; a ValueError says what is wrong with it."""
+    try:
+        saved = json.loads(Path(path).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ValueError(f"scores file {path} not found; write it with `winnow compare-models --baseline MODEL "
+                         "--save-scores FILE`") from None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
+        raise ValueError(f"{path} is not a scores file of `winnow compare-models --save-scores` ({err})") from None
+    keys = {"format", "models", "trained_ids", "trained_sites", "pages"}
+    if not isinstance(saved, dict) or not keys <= saved.keys() or saved["format"] != SCORES_FORMAT:
+        raise ValueError(f"{path} is not a scores file of `winnow compare-models --save-scores` (format "
+                         f"{SCORES_FORMAT}); write it again")
+    runs = len(saved["models"])
+    for page_id, entry in saved["pages"].items():
+        if not (isinstance(entry, dict) and isinstance(entry.get("text_sha256"), str)
+                and isinstance(entry.get("runs"), list) and len(entry["runs"]) == runs
+                and all(isinstance(row, list) and len(row) == 2 for row in entry["runs"])):
+            raise ValueError(f"{path}: the scores of {page_id} are malformed (expected {runs} [precision, "
+                             "recall] pairs and a text digest); write the file again")
+    return saved
+
+
+def saved_runs(saved: Mapping[str, Any], pages: Sequence[Mapping[str, Any]], path: Path) -> list[np.ndarray]:
+    """The saved side's ``[precision, recall]`` rows of each run on ``pages``, checked to be the same pages."""
+    rows = []
+    for page in pages:
+        entry = saved["pages"].get(page["page_id"])
+        if entry is None:
+            raise ValueError(f"{path} has no score for {page['page_id']}: it was saved from other corpora or "
+                             "another silver import; save it again from the same data")
+        if entry["text_sha256"] != text_digest(page["text"]):
+            raise ValueError(f"{page['page_id']} is not the page {path} was scored on (its text changed since: "
+                             "the silver was imported again from other corpora?); save it again")
+        rows.append(entry["runs"])
+    table = np.array(rows, dtype=float).reshape(len(pages), len(saved["models"]), 2)  # None -> NaN
+    return [table[:, run, :] for run in range(table.shape[1])]
 
 
 def page_scores(model_path: Path, pages: Sequence[Mapping[str, Any]]) -> np.ndarray:
@@ -81,21 +174,24 @@ def compare_runs(pages: Sequence[Mapping[str, Any]], baseline: Sequence[np.ndarr
 
 
 def compare_models(baseline: Sequence[Path], candidate: Sequence[Path], silver_dir: Path, corpora: Sequence[str],
-                   n_boot: int = 1000, seed: int = 0,
-                   progress: Callable[[list[Path], str], Iterable[Path]] | None = None) -> dict[str, Any]:
-    """The whole comparison as data (see the module docstring); ``progress`` wraps the loop over the models."""
-    if not baseline or not candidate:
-        raise ValueError("give at least one baseline and one candidate model")
+                   n_boot: int = 1000, seed: int = 0, progress: Progress | None = None,
+                   baseline_scores: Path | None = None) -> dict[str, Any]:
+    """The whole comparison as data (see the module docstring); ``progress`` wraps the loop over the models.
+    ``baseline_scores``: a :func:`save_scores` file standing for the baseline models (``baseline`` then empty)."""
+    if bool(baseline) == (baseline_scores is not None) or not candidate:
+        raise ValueError("give at least one candidate model, and baseline models or a baseline scores file")
+    saved = load_scores(baseline_scores) if baseline_scores is not None else None
+    trained = (set(saved["trained_ids"]), set(saved["trained_sites"])) if saved else (set(), set())
     models = [*baseline, *candidate]
-    pages, counts = shared_unseen_pages(models, silver_dir, corpora)
+    pages, counts = shared_unseen_pages(models, silver_dir, corpora, trained)
     if not pages:
         raise ValueError(f"no page of {', '.join(corpora)} in {silver_dir} is unseen by every model "
                          "(run `make silver`, or compare models trained on the same pages)")
-    scores = [page_scores(path, pages) for path in (progress(models, f"cleaning {len(pages)} pages")
-                                                    if progress else models)]
-    return {"baseline": [str(p) for p in baseline], "candidate": [str(p) for p in candidate],
-            "n_boot": n_boot, "seed": seed, "pages": counts,
-            "groups": compare_runs(pages, scores[:len(baseline)], scores[len(baseline):], n_boot, seed)}
+    scores = _score_models(models, pages, progress)
+    base = saved_runs(saved, pages, baseline_scores) if saved else scores[:len(baseline)]
+    return {"baseline": saved["models"] if saved else [str(p) for p in baseline],
+            "candidate": [str(p) for p in candidate], "n_boot": n_boot, "seed": seed, "pages": counts,
+            "groups": compare_runs(pages, base, scores[len(baseline):], n_boot, seed)}
 
 
 def comparison_markdown(result: Mapping[str, Any]) -> str:
