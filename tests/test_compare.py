@@ -162,9 +162,15 @@ def test_saved_scores_of_other_pages_are_refused(seed_model, silver: Path, tmp_p
     saved.write_text(json.dumps(broken), encoding="utf-8")
     with pytest.raises(ValueError, match="scores of democorp/d1 are malformed"):
         load_scores(saved)
-    saved.write_text("{}", encoding="utf-8")
-    with pytest.raises(ValueError, match="not a scores file"):
+    broken["pages"]["democorp/d1"]["runs"] = [["0.5", 1.0]]
+    saved.write_text(json.dumps(broken), encoding="utf-8")
+    with pytest.raises(ValueError, match="scores of democorp/d1 are malformed"):
         load_scores(saved)
+    for foreign in ("{}", '{"format": 1, "models": [], "trained_ids": [], "trained_sites": [], "pages": []}',
+                    "[1, 2]", "not json"):
+        saved.write_text(foreign, encoding="utf-8")
+        with pytest.raises(ValueError, match="not a scores file"):
+            load_scores(saved)
     with pytest.raises(ValueError, match="not found"):
         load_scores(tmp_path / "missing.json")
 

@@ -109,15 +109,17 @@ def load_scores(path: Path) -> dict[str, Any]:
                          "--save-scores FILE`") from None
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
         raise ValueError(f"{path} is not a scores file of `winnow compare-models --save-scores` ({err})") from None
-    keys = {"format", "models", "trained_ids", "trained_sites", "pages"}
-    if not isinstance(saved, dict) or not keys <= saved.keys() or saved["format"] != SCORES_FORMAT:
+    kinds = {"format": int, "models": list, "trained_ids": list, "trained_sites": list, "pages": dict}
+    if not (isinstance(saved, dict) and all(isinstance(saved.get(key), kind) for key, kind in kinds.items())
+            and saved["format"] == SCORES_FORMAT):
         raise ValueError(f"{path} is not a scores file of `winnow compare-models --save-scores` (format "
                          f"{SCORES_FORMAT}); write it again")
     runs = len(saved["models"])
     for page_id, entry in saved["pages"].items():
         if not (isinstance(entry, dict) and isinstance(entry.get("text_sha256"), str)
                 and isinstance(entry.get("runs"), list) and len(entry["runs"]) == runs
-                and all(isinstance(row, list) and len(row) == 2 for row in entry["runs"])):
+                and all(isinstance(row, list) and len(row) == 2
+                        and all(v is None or isinstance(v, (int, float)) for v in row) for row in entry["runs"])):
             raise ValueError(f"{path}: the scores of {page_id} are malformed (expected {runs} [precision, "
                              "recall] pairs and a text digest); write the file again")
     return saved
