@@ -14,9 +14,10 @@ from typer.testing import CliRunner
 from tests.conftest import FAST_CONFIG, REPO
 from winnow.clean import clean_text
 from winnow.cli import app
-from winnow.compare import compare_models, compare_runs, load_scores, save_scores, shared_unseen_pages
+from winnow.compare import compare_models, compare_runs, load_scores, save_scores, trained_by
 from winnow.metrics import page_shingle_scores
 from winnow.model import load_model
+from winnow.unseen import unseen_pages
 
 REPORT = ("The harbour board voted on Monday to rebuild the north pier, which storms damaged last winter. "
           "Fishing boats will use the south pier until the work ends in the autumn, the board said.")
@@ -62,11 +63,11 @@ def other_model(seed_processed, tmp_path_factory) -> Path:
     return work / "model.skops"
 
 
-def test_shared_unseen_pages_leave_out_what_any_model_trained_on(seed_model, silver: Path, tmp_path: Path) -> None:
+def test_pages_any_model_trained_on_or_on_whose_site_are_left_out(seed_model, silver: Path, tmp_path: Path) -> None:
     work, _ = seed_model
     a = _model_dir(tmp_path / "a", work / "model.skops", {"a1": "alpha.example"})
     b = _model_dir(tmp_path / "b", work / "model.skops", {"x9": "beta.example"})  # another page of beta's site
-    pages, counts = shared_unseen_pages([a, b], silver, ["democorp"])
+    pages, counts = unseen_pages(silver, ["democorp"], *trained_by([a, b]))
     assert [p["page_id"] for p in pages] == ["democorp/c1", "democorp/d1"]
     assert counts["democorp"] == {"pages": 4, "in_training": 1, "site_in_training": 1, "no_site": 0, "empty": 0,
                                   "kept": 2}

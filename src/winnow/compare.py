@@ -57,13 +57,15 @@ def trained_by(model_paths: Sequence[Path]) -> tuple[set[str], set[str]]:
     return ids, sites
 
 
-def shared_unseen_pages(model_paths: Sequence[Path], silver_dir: Path, corpora: Sequence[str],
-                        trained: tuple[set[str], set[str]] = (set(), set()),
-                        ) -> tuple[list[dict[str, Any]], dict[str, dict[str, int]]]:
-    """The pages none of the models trained on, from sites none of them trained on, and the counts per corpus.
-    ``trained``: more (ids, sites) to leave out, those of a saved side's runs (:func:`load_scores`)."""
-    ids, sites = trained_by(model_paths)
-    return unseen_pages(silver_dir, corpora, ids | trained[0], sites | trained[1])
+def _pages_to_score(silver_dir: Path, corpora: Sequence[str], ids: set[str], sites: set[str],
+                    ) -> tuple[list[dict[str, Any]], dict[str, dict[str, int]]]:
+    """The pages of no run's training (``ids``) and of no run's training site, and the counts per corpus
+    (:func:`unseen_pages`); a ValueError where none is left."""
+    pages, counts = unseen_pages(silver_dir, corpora, ids, sites)
+    if not pages:
+        raise ValueError(f"no page of {', '.join(corpora)} in {silver_dir} is unseen by every model "
+                         "(run `make silver`, or compare models trained on the same pages)")
+    return pages, counts
 
 
 def text_digest(text: str) -> str:
@@ -84,10 +86,7 @@ def save_scores(model_paths: Sequence[Path], silver_dir: Path, corpora: Sequence
     if not model_paths:
         raise ValueError("give at least one model to save the scores of")
     ids, sites = trained_by(model_paths)
-    pages, _ = unseen_pages(silver_dir, corpora, ids, sites)
-    if not pages:
-        raise ValueError(f"no page of {', '.join(corpora)} in {silver_dir} is unseen by every model "
-                         "(run `make silver`)")
+    pages, _ = _pages_to_score(silver_dir, corpora, ids, sites)
     runs = _score_models(model_paths, pages, progress)
     saved = {
         "format": SCORES_FORMAT, "models": [str(p) for p in model_paths],
@@ -183,12 +182,11 @@ def compare_models(baseline: Sequence[Path], candidate: Sequence[Path], silver_d
     if bool(baseline) == (baseline_scores is not None) or not candidate:
         raise ValueError("give at least one candidate model, and baseline models or a baseline scores file")
     saved = load_scores(baseline_scores) if baseline_scores is not None else None
-    trained = (set(saved["trained_ids"]), set(saved["trained_sites"])) if saved else (set(), set())
     models = [*baseline, *candidate]
-    pages, counts = shared_unseen_pages(models, silver_dir, corpora, trained)
-    if not pages:
-        raise ValueError(f"no page of {', '.join(corpora)} in {silver_dir} is unseen by every model "
-                         "(run `make silver`, or compare models trained on the same pages)")
+    ids, sites = trained_by(models)
+    if saved:  # the saved side's runs trained on these: left out as the models' own would be
+        ids, sites = ids | set(saved["trained_ids"]), sites | set(saved["trained_sites"])
+    pages, counts = _pages_to_score(silver_dir, corpora, ids, sites)
     scores = _score_models(models, pages, progress)
     base = saved_runs(saved, pages, baseline_scores) if saved else scores[:len(baseline)]
     return {"baseline": saved["models"] if saved else [str(p) for p in baseline],
