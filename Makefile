@@ -247,10 +247,11 @@ clean-corpus: | $(INSTALLED) ## Clean IN=<jsonl file|dir> into OUT=<dir> on data
 # --- smoothing (helper) ---
 # Issue #4: does an HMM / CRF-like second pass over the site-held-out P(content) beat the plain threshold?
 # Measured from the out-of-fold table that `make train` writes (numbers only, no corpus text; shingle F1 uses
-# data/interim/silver when present), and on the unseen sites' pages. The product does not smooth (yet).
+# data/interim/silver when present), on the unseen sites' pages and on the seed pages' hand labels. The product
+# smooths within each line (winnow.smoothing, `smoothing = true`); chains across lines are measured beside it.
 .PHONY: smoothing
 
-smoothing: train/smoothing.md ## HMM smoothing of P(content) vs the plain threshold, cross-validated and on unseen sites -> train/smoothing.{md,json} (~1 min)
+smoothing: train/smoothing.md ## the shipped smoothing within lines and chains across them vs the classifier's own scores: CV, unseen sites, seed labels -> train/smoothing.{md,json} (~2 min)
 
 train/cv-predictions.parquet: $(MODEL)
 	@test -f $@ || { echo "error: $@ missing; remove $(MODEL) and rerun make train (its cross-validation writes it)" >&2; exit 1; }

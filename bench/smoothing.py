@@ -1,14 +1,18 @@
 """Does sequence smoothing of the classifier's P(content) help? An HMM / CRF-like second pass, measured.
 
 Input: the site-held-out predictions that ``winnow train`` writes (``train/cv-predictions.parquet``: one row
-per sentence with ``p_content`` from the fold that did not see its site, ``label``, ``fold``, ``block``).
+per sentence with ``p_unsmoothed``, the classifier's own score from the fold that did not see its site, before
+the product's smoothing within blocks; ``label``, ``fold``, ``block``; a table without ``p_unsmoothed`` is read
+through ``p_content``).
 Each sentence's P(content) becomes a scaled emission of a hidden-Markov chain over the page's sentences
 ("hybrid" HMM: emission ~ (P(state | x) / P(state)) ** tau), and the chain's transitions are counted from
 the labels. Two transition matrices: between sentences of the same text block and across a block break.
 
 Variants (every parameter for the rows of fold f is estimated from rows with fold != f only):
 
-* ``baseline``: P(content) >= ``--threshold`` (the product's rule).
+* ``baseline``: the classifier's P(content) >= ``--threshold``, unsmoothed.
+* ``block chain (shipped)``: :mod:`winnow.smoothing`, the product's smoothing: a 2-state chain over each
+  text block's sentences only (blocks do not smooth each other), posterior >= 0.5.
 * ``threshold 0.45``: the same scores at a lower threshold: a control, since smoothing moves scores up.
 * ``hmm2 posterior tau=1``: 2-state chain (content / boilerplate), forward-backward, posterior >= 0.5.
 * ``hmm2 posterior tau=CV``: the same with tau chosen by an inner CV over the training folds of each
@@ -26,7 +30,11 @@ and smoothed, with paired page-bootstrap intervals (:func:`unseen_shingle`).
 
 Writes ``train/smoothing.md`` and ``train/smoothing.json`` (numbers only, no corpus text). Deterministic:
 the same input gives the same bytes. The forward-backward and Viterbi code lives here, not in the
-``winnow`` package, because the product does not use it.
+``winnow`` package, because the product does not use them (it smooths within blocks, :mod:`winnow.smoothing`).
+
+Also reported: how many hand-labelled sentences of the seed pages (which the model trains on) each variant
+decides against their label, scored by ``--model`` (its own chain for the shipped variant): a chain across
+block breaks keeps the Independent's uncertain captions between paragraphs of the body.
 
     .venv/bin/python bench/smoothing.py [--predictions train/cv-predictions.parquet] [--no-shingle]
 """
@@ -53,6 +61,7 @@ CONTROL_THRESHOLD = 0.45
 N_BOOT = 2000
 SEED = 0
 REQUIRED_COLUMNS = ("corpus", "site", "article_id", "block", "index", "text", "label", "p_content", "fold")
+SHIPPED = "block chain (shipped)"
 
 # 4-state layout chain: boilerplate before the first content sentence (header), content, boilerplate between
 # content sentences (inline), boilerplate after the last content sentence (footer).
@@ -112,14 +121,15 @@ def load_rows(path: Path) -> Rows:
     missing = [c for c in REQUIRED_COLUMNS if c not in frame.columns]
     if missing:
         sys.exit(f"error: {path} lacks columns {missing}; rebuild it with `make train`")
-    if frame["p_content"].isna().any():
+    score = "p_unsmoothed" if "p_unsmoothed" in frame.columns else "p_content"
+    if frame[score].isna().any():
         sys.exit(f"error: {path}: some sentences have no out-of-fold P(content)")
     frame = frame.sort_values(["article_id", "index"], kind="stable").reset_index(drop=True)
     if frame.duplicated(["article_id", "index"]).any():
         sys.exit(f"error: {path}: duplicate (article_id, index) rows")
     if (frame.groupby("article_id")["fold"].nunique() > 1).any():
         sys.exit(f"error: {path}: an article spans several folds")
-    return rows_from_arrays(frame["article_id"].to_numpy(), frame["block"].to_numpy(), frame["p_content"].to_numpy(),
+    return rows_from_arrays(frame["article_id"].to_numpy(), frame["block"].to_numpy(), frame[score].to_numpy(),
                             frame["label"].to_numpy(), frame["fold"].to_numpy(), frame["corpus"].to_numpy(),
                             frame["site"].to_numpy())
 
@@ -256,6 +266,26 @@ def viterbi_content(rows: Rows, params_by_fold: dict[int, Params], content_state
     return content_states[viterbi_states(emit, trans, start, rows.first)[0]].astype(int)
 
 
+def block_bounds_of(rows: Rows) -> np.ndarray:
+    """Row offsets of the rows' text blocks (a new block at each article's first row or block break)."""
+    return np.r_[np.flatnonzero(rows.first | ~rows.same_block), len(rows)].astype(np.int64)
+
+
+def shipped_smoothing(rows: Rows, labels_from: Rows | None = None) -> np.ndarray:
+    """The product's smoothing (:mod:`winnow.smoothing`) of ``rows.p``: per fold, with the chain counted from
+    the other folds; with ``labels_from``, one chain counted from those rows for all of them."""
+    from winnow.smoothing import fit_chain, smooth
+
+    if labels_from is not None:
+        return smooth(rows.p, block_bounds_of(rows), fit_chain(labels_from.label, block_bounds_of(labels_from)))
+    out = np.zeros(len(rows))
+    for f in np.unique(rows.fold):
+        train, test = rows.subset(rows.fold != f), rows.fold == f
+        out[test] = smooth(rows.p[test], block_bounds_of(rows.subset(test)),
+                           fit_chain(train.label, block_bounds_of(train)))
+    return out
+
+
 def tune_tau(rows: Rows, outer_fold: int) -> tuple[float, dict[str, float]]:
     """Tau with the best pooled F1 over the inner folds of ``outer_fold`` (its rows never used)."""
     from winnow.metrics import fast_sentence_prf
@@ -277,6 +307,9 @@ def run_variants(rows: Rows, threshold: float, step: Callable[[str], None]) -> t
         "baseline": {"pred": (rows.p >= threshold).astype(int), "score": rows.p},
         f"threshold {CONTROL_THRESHOLD}": {"pred": (rows.p >= CONTROL_THRESHOLD).astype(int), "score": None},  # = raw
     }
+    step(SHIPPED)
+    block = shipped_smoothing(rows)
+    out[SHIPPED] = {"pred": (block >= threshold).astype(int), "score": block}
     step("hmm2 posterior tau=1")
     post = smoothed_scores(rows, params2, CONTENT_STATES_2, [1.0])[0]
     out["hmm2 posterior tau=1"] = {"pred": (post >= 0.5).astype(int), "score": post}
@@ -413,13 +446,22 @@ def unseen_shingle(rows: Rows, model_path: Path, silver_dir: Path, corpora: Sequ
         return None, f"skipped: no unseen corpus page in {_display_path(silver_dir)} (run `make silver`)"
     step("unseen pages: the model's P(content)")
     jobs = [(None, [(page["page_id"], page["text"]) for page in pages], None)]
-    predicted = [(records, p) for _, _, _, records, p in predict_sites(jobs, load_model(model_path), ids=False)]
+    model = load_model(model_path)
+    shipped = [p for _, _, _, _, p in predict_sites(jobs, model, ids=False)] if model.classifier.smoothing else None
+    model.classifier.set_params(smoothing=False)  # the classifier's own scores, which every variant smooths
+    predicted = [(records, p) for _, _, _, records, p in predict_sites(jobs, model, ids=False)]
     lengths = [len(p) for _, p in predicted]
     page_rows = rows_from_arrays(np.repeat(np.arange(len(pages)), lengths),
                                  [r["block"] for records, _ in predicted for r in records],
                                  np.concatenate([p for _, p in predicted]))
     ends = np.cumsum(lengths)
     decisions = {"baseline": page_rows.p >= threshold}
+    step(f"unseen pages: {SHIPPED}")
+    block = shipped_smoothing(page_rows, labels_from=rows)
+    if shipped is not None and not np.allclose(block, np.concatenate(shipped), rtol=0, atol=1e-12):
+        sys.exit(f"error: {model_path}'s own smoothing differs from its chain counted from {len(rows)} out-of-fold "
+                 "rows: is the out-of-fold table this model's?")
+    decisions[SHIPPED] = block >= threshold
     for name, (n_states, content_states) in UNSEEN_VARIANTS.items():
         step(f"unseen pages: {name}")
         post = smoothed_scores(page_rows, {0: fit_rows(rows, n_states)}, content_states, [1.0])[0]
@@ -438,6 +480,42 @@ def unseen_shingle(rows: Rows, model_path: Path, silver_dir: Path, corpora: Sequ
                  f"model {_display_path(model_path)}")
 
 
+def seed_disagreements(rows: Rows, model_path: Path, threshold: float, processed_dir: Path,
+                       annotations_dir: Path) -> tuple[dict[str, Any] | None, str]:
+    """Hand-labelled sentences of the seed pages (in training) that each variant decides against their label:
+    ``--model``'s own scores of whole seed pages, smoothed by chains counted from the out-of-fold rows (as on the
+    unseen pages). ``(None, why)`` where the model or the seed data is missing."""
+    from winnow.jsonio import read_jsonl
+    from winnow.model import load_model
+    from winnow.train import gold_content_labels
+
+    sentences_path = processed_dir / "sentences.jsonl"
+    if not (model_path.is_file() and sentences_path.is_file()):
+        return None, f"skipped: {_display_path(model_path)} or {_display_path(sentences_path)} is missing"
+    labels = gold_content_labels(annotations_dir)
+    pages: dict[str, list[dict]] = {}
+    for record in read_jsonl(sentences_path):
+        pages.setdefault(record["article_id"], []).append(record)
+    articles = [sorted(page, key=lambda r: r["index"]) for page in pages.values()]
+    model = load_model(model_path)
+    model.classifier.set_params(smoothing=False)
+    p = np.concatenate(model.predict_proba(articles))
+    records = [r for article in articles for r in article]
+    seed_rows = rows_from_arrays([r["article_id"] for r in records], [r["block"] for r in records], p)
+    label = np.array([labels.get(r["sentence_id"], -1) for r in records])
+    scores = {"baseline": p >= threshold, SHIPPED: shipped_smoothing(seed_rows, labels_from=rows) >= threshold}
+    for name, (n_states, content_states) in UNSEEN_VARIANTS.items():
+        scores[name] = smoothed_scores(seed_rows, {0: fit_rows(rows, n_states)}, content_states, [1.0])[0] >= 0.5
+    labelled = label >= 0
+    out = {}
+    for name, keep in scores.items():
+        wrong = np.flatnonzero(labelled & (keep != (label == 1)))
+        out[name] = {"wrong": len(wrong), "kept_boilerplate": [records[i]["text"][:60] for i in wrong if label[i] == 0],
+                     "dropped_content": [records[i]["text"][:60] for i in wrong if label[i] == 1]}
+    return out, (f"{int(labelled.sum())} hand-labelled sentences of {len(articles)} seed pages; "
+                 f"model {_display_path(model_path)}")
+
+
 # ------------------------------------------------------------------------------------------ report
 
 
@@ -453,7 +531,7 @@ def _table(header: list[str], body: list[list[str]]) -> list[str]:
 def verdict(result: dict[str, Any]) -> list[str]:
     """3-5 lines of conclusions computed from the numbers (the text follows the data, not the other way)."""
     f1, ci, ap = result["sentence_f1"], result["pooled_delta"], result["average_precision"]
-    hmms = [n for n in f1 if n.startswith("hmm")]
+    hmms = [n for n in f1 if n.startswith("hmm")]  # the chains across block breaks (not shipped)
     corpora = [c for c in f1["baseline"] if c not in ("pooled", "macro", "gold")]
     gains = [n for n in hmms if ci[n]["low"] > 0]
     deltas = [ci[n]["delta"] for n in hmms]
@@ -476,11 +554,41 @@ def verdict(result: dict[str, Any]) -> list[str]:
                  f"{min(scored):.4f}-{max(scored):.4f}"
                  + (": smoothing does not rank sentences better." if max(scored) <= raw else
                     ": a smoothed ranking is better than the raw one."))
+    shipped = ci[SHIPPED]
+    lines.append(f"- The product's {SHIPPED}: pooled sentence F1 {shipped['delta']:+.4f} "
+                 f"[{shipped['low']:+.4f}, {shipped['high']:+.4f}].")
     lines += _unseen_verdict(result.get("unseen"))
-    adopted = bool(gains)
-    lines.append("- Decision: " + ("a variant's interval is above 0; consider adopting it." if adopted else
-                                   "not adopted; the product keeps the classifier's scores unsmoothed."))
+    lines += _decision(result)
     return lines
+
+
+def _decision(result: dict[str, Any]) -> list[str]:
+    """Whether the data still back the shipped smoothing, and why chains across blocks stay out."""
+    unseen, seeds = result.get("unseen"), result.get("seeds")
+    lines = []
+    if seeds is not None:
+        others = ", ".join(f"{name} {v['wrong']}" for name, v in seeds.items() if name not in ("baseline", SHIPPED))
+        lines.append(f"- Seed pages (in training): hand labels overruled by the classifier's threshold "
+                     f"{seeds['baseline']['wrong']}, by the {SHIPPED} {seeds[SHIPPED]['wrong']}, by {others}.")
+    lost = [] if unseen is None else [
+        group for group, by in unseen.items() if "(" not in group
+        and (by[SHIPPED]["f1_minus_reference"]["high"] or 0) < 0]
+    loses_labels = seeds is not None and seeds[SHIPPED]["wrong"] > seeds["baseline"]["wrong"]
+    across = [] if seeds is None else [name for name, v in seeds.items()
+                                       if name not in ("baseline", SHIPPED) and v["wrong"] > seeds["baseline"]["wrong"]]
+    if lost or loses_labels:
+        verdict_text = (f"the {SHIPPED} loses {', '.join(lost) or 'no corpus'} on unseen sites"
+                        + (" and overrules hand labels" if loses_labels else "")
+                        + ": reconsider `smoothing = true` in train/config.toml.")
+    elif unseen is None:
+        verdict_text = f"the product smooths within blocks ({SHIPPED}); the unseen sites were not measured here."
+    else:
+        verdict_text = (f"the product smooths within blocks ({SHIPPED}): no unseen corpus falls below 0 beyond its "
+                        "interval, and no hand label of the seed pages is overruled.")
+    if across:
+        verdict_text += (f" Chains across block breaks ({', '.join(across)}) are not adopted: they overrule hand "
+                         "labels of the seed pages (captions and appeal lines between paragraphs of the body).")
+    return [*lines, "- Decision: " + verdict_text]
 
 
 def _unseen_verdict(unseen: dict[str, Any] | None) -> list[str]:
@@ -524,7 +632,7 @@ def render_markdown(result: dict[str, Any]) -> str:
     else:
         sc = list(shingle["baseline"])
         lines += [*_table(["variant", *sc], [[n, *(_fmt(shingle[n][c]) for c in sc)] for n in names]), ""]
-    lines += [*unseen_lines(result), "## Verdict", "", *verdict(result), ""]
+    lines += [*unseen_lines(result), *seed_lines(result), "## Verdict", "", *verdict(result), ""]
     return "\n".join(lines)
 
 
@@ -542,6 +650,20 @@ def unseen_lines(result: dict[str, Any]) -> list[str]:
     body = [[group, str(by["baseline"]["pages"]), *(_unseen_cell(by[name]) for name in variants)]
             for group, by in unseen.items()]
     return [*lines, *_table(["pages", "count", *variants], body), "", result["unseen_note"] + ".", ""]
+
+
+def seed_lines(result: dict[str, Any]) -> list[str]:
+    """The report's section on the hand-labelled seed pages (:func:`seed_disagreements`)."""
+    lines = ["## The seed pages (in training): hand labels overruled", "",
+             "The model's own scores of the two seed pages, whose hand labels it trains on; each chain counted from "
+             "the out-of-fold table's labels, as on the unseen pages.", ""]
+    seeds = result.get("seeds")
+    if seeds is None:
+        return [*lines, result.get("seeds_note", "skipped"), ""]
+    body = [[name, str(v["wrong"]), "; ".join(f"`{t}`" for t in v["kept_boilerplate"]) or "–",
+             "; ".join(f"`{t}`" for t in v["dropped_content"]) or "–"] for name, v in seeds.items()]
+    return [*lines, *_table(["variant", "against the label", "boilerplate kept", "content dropped"], body), "",
+            result["seeds_note"] + ".", ""]
 
 
 def _unseen_cell(summary: dict[str, Any]) -> str:
@@ -613,7 +735,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     started = time.perf_counter()
     rows = load_rows(args.predictions)
     console = Console(stderr=True)
-    n_steps = 4 + len(np.unique(rows.fold)) + (0 if args.no_shingle else 6) + (0 if args.no_unseen else 3)
+    n_steps = 5 + len(np.unique(rows.fold)) + (0 if args.no_shingle else 7) + (0 if args.no_unseen else 5)
     with Progress(TextColumn("{task.description:<44}"), BarColumn(), TimeElapsedColumn(), console=console,
                   transient=True) as progress:
         task = progress.add_task("fitting chains", total=n_steps)
@@ -635,6 +757,7 @@ def main(argv: Sequence[str] | None = None) -> None:
                                   for n, v in variants.items()},
             "shingle_f1": None, "shingle_note": "skipped (--no-shingle)", **details,
             "unseen": None, "unseen_note": "skipped (--no-unseen)",
+            "seeds": None, "seeds_note": "skipped (--no-unseen)",
         }
         if not args.no_shingle:
             frame = pd.read_parquet(args.predictions, columns=["article_id", "index", "block", "text"])
@@ -645,6 +768,9 @@ def main(argv: Sequence[str] | None = None) -> None:
         if not args.no_unseen:
             result["unseen"], result["unseen_note"] = unseen_shingle(
                 rows, args.model, args.silver_dir, sorted(set(rows.corpus.tolist())), args.threshold, step)
+            step("seed pages")
+            result["seeds"], result["seeds_note"] = seed_disagreements(
+                rows, args.model, args.threshold, REPO / "data" / "processed", REPO / "annotations")
     result = _round(result)
     write_text_atomic(args.output_json, json.dumps(result, indent=1, sort_keys=False) + "\n")
     write_text_atomic(args.output_md, render_markdown(result))

@@ -55,6 +55,7 @@ corpora = []
 gold_weight = 1.0
 [model]
 passes = 2
+smoothing = true
 ngram_features = 4096
 max_iter = 30
 inner_folds = 2

@@ -147,6 +147,32 @@ def test_clean_keeps_blocks_in_order_and_threshold_is_the_knob(trained):
     assert positions == sorted(positions) and min(positions) >= 0
 
 
+def test_the_model_smooths_within_blocks_and_says_so(trained):
+    """With `smoothing = true`: the chain is in the model and its card, a sentence alone in its line keeps the
+    classifier's score, the others move with their line, and the out-of-fold table keeps both scores."""
+    import numpy as np
+    import pandas as pd
+
+    from winnow.features import sentence_table
+    from winnow.smoothing import block_bounds, smooth
+
+    work, card = trained
+    model = load_model(work / "model.skops")
+    classifier = model.classifier
+    assert classifier.smoothing and set(classifier.chain_) == {"trans", "prior"}
+    assert card["smoothing_chain"]["content_share"] == round(float(classifier.chain_["prior"][1]), 4)
+    records = segment_text("a", SEED_FILES[1].read_text(encoding="utf-8"))
+    (p,) = model.predict_proba([records])
+    table = sentence_table([records])
+    raw = classifier.classifier_proba(classifier.featurize(table))[:, 1]
+    bounds = block_bounds(table["article_id"], table["block"])
+    alone = bounds[:-1][np.diff(bounds) == 1]
+    assert p[alone].tolist() == raw[alone].tolist()
+    assert p.tolist() == smooth(raw, bounds, classifier.chain_).tolist() != raw.tolist()
+    oof = pd.read_parquet(work / "cv-predictions.parquet")
+    assert oof["p_unsmoothed"].notna().all() and (oof["p_unsmoothed"] != oof["p_content"]).any()
+
+
 def test_join_kept_preserves_spacing_between_adjacent_kept_sentences():
     text = "One.  Two. Three.\nFour.\n"
     records = segment_text("x", text)

@@ -110,8 +110,9 @@ def test_layout_states_and_out_of_fold_parameters():
 
 
 def test_the_unseen_section_scores_the_products_output_and_pairs_each_difference(seed_model, toy_silver, tmp_path):
-    """The baseline is what `winnow clean` keeps on each unseen page; each smoothed variant is compared with it on
-    the same pages, and a missing model is a note, not an error."""
+    """The shipped variant is what `winnow clean` keeps on each unseen page, the baseline what the classifier
+    keeps unsmoothed; each variant is compared with the baseline on the same pages, and a missing model is a
+    note, not an error."""
     from winnow.model import load_model
     from winnow.unseen import clean_pages, page_groups, page_shingle_rows, shingle_summary, trained_pages, unseen_pages
 
@@ -120,20 +121,85 @@ def test_the_unseen_section_scores_the_products_output_and_pairs_each_difference
     result, note = sm.unseen_shingle(rows, work / "model.skops", toy_silver, ["toy"], 0.5, lambda _: None)
     ids, sites = trained_pages(work / "training-pages.parquet")
     pages, _ = unseen_pages(toy_silver, ["toy"], ids, sites)
-    outputs, _ = clean_pages(pages, load_model(work / "model.skops"), by_site=False)
-    product = shingle_summary(page_shingle_rows([o["pred_text"] for o in outputs], pages), None, 10, 0)
+    model = load_model(work / "model.skops")
+    assert model.classifier.smoothing
+
+    def kept(model) -> dict:
+        outputs, _ = clean_pages(pages, model, by_site=False)
+        return shingle_summary(page_shingle_rows([o["pred_text"] for o in outputs], pages), None, 10, 0)
+
+    product = kept(model)
+    model.classifier.set_params(smoothing=False)
+    unsmoothed = kept(model)
 
     assert list(result) == list(page_groups(pages)) and "toy" in result and note.startswith(f"{len(pages)} pages")
     toy = result["toy"]
-    assert list(toy) == ["baseline", *sm.UNSEEN_VARIANTS]
-    assert toy["baseline"]["f1"]["value"] == pytest.approx(product["f1"]["value"])
-    for name in sm.UNSEEN_VARIANTS:
+    assert list(toy) == ["baseline", sm.SHIPPED, *sm.UNSEEN_VARIANTS]
+    assert toy[sm.SHIPPED]["f1"]["value"] == pytest.approx(product["f1"]["value"])
+    assert toy["baseline"]["f1"]["value"] == pytest.approx(unsmoothed["f1"]["value"])
+    for name in [sm.SHIPPED, *sm.UNSEEN_VARIANTS]:
         diff = toy[name]["f1_minus_reference"]
         assert diff["value"] == pytest.approx(toy[name]["f1"]["value"] - toy["baseline"]["f1"]["value"])
         assert diff["low"] <= diff["value"] <= diff["high"]
     section = "\n".join(sm.unseen_lines({"unseen": result, "unseen_note": note}))
     assert section.startswith("## Unseen sites") and f"| toy | {len(pages)} | " in section
-    assert sm._unseen_verdict(result)[0].startswith("- Unseen sites, hmm2 posterior tau=1: shingle F1 ")
+    assert sm._unseen_verdict(result)[0].startswith(f"- Unseen sites, {sm.SHIPPED}: shingle F1 ")
 
     missing, why = sm.unseen_shingle(rows, tmp_path / "absent.skops", toy_silver, ["toy"], 0.5, lambda _: None)
     assert missing is None and "make train" in why
+
+
+def test_the_seed_section_counts_hand_labels_each_variant_overrules(seed_model, seed_processed):
+    """The baseline's count is the model's own unsmoothed decisions against the seed pages' hand labels; every
+    variant is listed with the sentences it gets wrong."""
+    from winnow.jsonio import read_jsonl
+    from winnow.model import load_model
+    from winnow.train import gold_content_labels
+
+    from .conftest import REPO
+
+    work, _ = seed_model
+    rows = sm.load_rows(work / "cv-predictions.parquet")
+    processed = seed_processed
+    result, note = sm.seed_disagreements(rows, work / "model.skops", 0.5, processed, REPO / "annotations")
+    assert list(result) == ["baseline", sm.SHIPPED, *sm.UNSEEN_VARIANTS]
+    assert note.startswith("105 hand-labelled sentences of 2 seed pages")
+
+    labels = gold_content_labels(REPO / "annotations")
+    pages: dict[str, list] = {}
+    for record in read_jsonl(processed / "sentences.jsonl"):
+        pages.setdefault(record["article_id"], []).append(record)
+    model = load_model(work / "model.skops")
+    model.classifier.set_params(smoothing=False)
+    articles = list(pages.values())
+    wrong = sum(int((p >= 0.5) != bool(labels[r["sentence_id"]]))
+                for article, probs in zip(articles, model.predict_proba(articles), strict=True)
+                for r, p in zip(article, probs, strict=True))
+    assert result["baseline"]["wrong"] == wrong
+    for value in result.values():
+        assert value["wrong"] == len(value["kept_boilerplate"]) + len(value["dropped_content"])
+    section = "\n".join(sm.seed_lines({"seeds": result, "seeds_note": note}))
+    assert f"| {sm.SHIPPED} | {result[sm.SHIPPED]['wrong']} |" in section
+
+    missing, why = sm.seed_disagreements(rows, work / "absent.skops", 0.5, processed, REPO / "annotations")
+    assert missing is None and "missing" in why
+
+
+def _summary(value: float, low: float, high: float) -> dict:
+    return {"f1": {"value": 0.9}, "f1_minus_reference": {"value": value, "low": low, "high": high}}
+
+
+@pytest.mark.parametrize(("shipped_diff", "shipped_wrong", "expected"), [
+    ((0.002, 0.001, 0.004), 0, "the product smooths within blocks"),
+    ((-0.004, -0.006, -0.001), 0, "loses toy on unseen sites: reconsider"),
+    ((0.002, 0.001, 0.004), 2, "overrules hand labels: reconsider"),
+])
+def test_the_decision_follows_the_numbers(shipped_diff, shipped_wrong, expected):
+    seeds = {"baseline": {"wrong": 0}, sm.SHIPPED: {"wrong": shipped_wrong}, "hmm2 posterior tau=1": {"wrong": 3}}
+    unseen = {"toy": {"baseline": {}, sm.SHIPPED: _summary(*shipped_diff),
+                      "hmm2 posterior tau=1": _summary(0.01, 0.005, 0.02)}}
+    lines = sm._decision({"unseen": unseen, "seeds": seeds})
+    assert lines[0] == ("- Seed pages (in training): hand labels overruled by the classifier's threshold 0, by the "
+                        f"{sm.SHIPPED} {shipped_wrong}, by hmm2 posterior tau=1 3.")
+    assert expected in lines[1]
+    assert "Chains across block breaks (hmm2 posterior tau=1) are not adopted" in lines[1]

@@ -17,6 +17,9 @@ features (its Python definition is ``features._window_sums_python``).
 ``max_runs``: each page's run of sentences with the largest sum of scores (Kadane), for the page-region
 features (its Python definition is ``features._max_subarray``, page by page).
 
+``chain_posteriors``: the forward-backward pass of :mod:`winnow.smoothing`, block by block (its Python
+definition is ``smoothing._posteriors_python``).
+
 ``blocks`` and ``trimmed_spans``: a page's lines and its sentences' spans, stripped of whitespace, for
 :mod:`winnow.segment` (their Python definitions are ``segment._iter_blocks_python`` and ``_trimmed_python``).
 
@@ -1202,6 +1205,54 @@ def max_runs(const double[::1] values, const int64_t[::1] bounds):
         out_lo[k], out_hi[k] = best_lo, best_hi
     return lows, highs
 
+
+def chain_posteriors(const double[::1] p, const int64_t[::1] bounds, const double[::1] trans,
+                     const double[::1] prior):
+    """Posterior P(content) of every row under the within-block chain of :mod:`winnow.smoothing` (the compiled
+    half of ``smoothing.smooth``; its Python definition is ``smoothing._posteriors_python``, the same operations
+    in the same order). ``p`` is clipped already; ``trans`` is the (2, 2) matrix flattened; block k is rows
+    ``bounds[k]:bounds[k + 1]``."""
+    cdef Py_ssize_t n = p.shape[0], n_blocks = bounds.shape[0] - 1 if bounds.shape[0] > 0 else 0, k, i, lo, hi
+    cdef double f0, f1, g0, g1, z, b0, b1, c0, c1, n0, n1, e0, e1
+    if trans.shape[0] != 4 or prior.shape[0] != 2:
+        raise ValueError("trans must hold 4 values, prior 2")
+    if n_blocks < 0 or (n_blocks > 0 and (bounds[0] != 0 or bounds[n_blocks] != n)):
+        raise ValueError("bounds must cover p")
+    for k in range(n_blocks):
+        if bounds[k + 1] < bounds[k]:
+            raise ValueError("bounds must not decrease")
+    result = np.empty(n, dtype=np.float64)
+    forward = np.empty((n, 2), dtype=np.float64)
+    cdef double[::1] out = result
+    cdef double[:, ::1] fwd = forward
+    with nogil:
+        for k in range(n_blocks):
+            lo, hi = bounds[k], bounds[k + 1]
+            if hi - lo == 1:  # a sentence alone in its block keeps its (clipped) score
+                out[lo] = p[lo]
+                continue
+            f0, f1 = 0.0, 0.0
+            for i in range(lo, hi):
+                e0, e1 = (1.0 - p[i]) / prior[0], p[i] / prior[1]
+                if i == lo:
+                    g0, g1 = prior[0] * e0, prior[1] * e1
+                else:
+                    g0, g1 = (f0 * trans[0] + f1 * trans[2]) * e0, (f0 * trans[1] + f1 * trans[3]) * e1
+                z = g0 + g1
+                f0, f1 = g0 / z, g1 / z
+                fwd[i, 0], fwd[i, 1] = f0, f1
+            b0, b1 = 1.0, 1.0
+            i = hi - 1
+            while i >= lo:
+                g0, g1 = fwd[i, 0] * b0, fwd[i, 1] * b1
+                out[i] = g1 / (g0 + g1)
+                e0, e1 = (1.0 - p[i]) / prior[0], p[i] / prior[1]
+                c0, c1 = e0 * b0, e1 * b1
+                n0, n1 = trans[0] * c0 + trans[1] * c1, trans[2] * c0 + trans[3] * c1
+                z = n0 + n1
+                b0, b1 = n0 / z, n1 / z
+                i -= 1
+    return result
 
 def page_columns(list blocks, list spans):
     """``(block numbers, starts, ends, texts)`` of a page's sentences, from its blocks ``(offset, block)`` and

@@ -8,7 +8,9 @@ The classifier is a stack of scikit-learn estimators, each fit on a sentence tab
    block, neighbours) plus the n-gram probability of the sentence and of its neighbours, and (``prob_regions``)
    where the sentence lies relative to the page's most probable run of sentences;
 3. ``pass 2`` (optional): the same again, also fed pass 1's probabilities of the neighbours -- a learned
-   smoothing, because cruft comes in runs.
+   smoothing, because cruft comes in runs;
+4. ``smoothing`` (optional): the last pass's P(content) smoothed within each text block by a two-state chain
+   counted from the training labels (:mod:`winnow.smoothing`); the posterior is the ``p_content`` users get.
 
 Inputs of every later stage are out-of-fold predictions of the earlier one (grouped by site), so the later
 stage learns how far to trust the earlier one on unseen sites.
@@ -53,9 +55,11 @@ from winnow.features import (
 )
 from winnow.segment import PageSentences
 from winnow.site_features import SiteReference, site_repetition_features
+from winnow.smoothing import block_bounds, fit_chain, smooth
 
 DEFAULT_MODEL_PATH = Path("train/model.skops")
-FORMAT_VERSION = 5  # 2: site repetition features; 3: prob_regions; 4: ngram_char_range; 5: drop_features
+FORMAT_VERSION = 6  # 2: site repetition features; 3: prob_regions; 4: ngram_char_range; 5: drop_features;
+                    # 6: smoothing
 DEFAULT_CHAR_RANGE = (3, 4)  # character n-gram lengths of the hashed n-grams (``ngram_char_range``)
 NO_CHAR_NGRAMS = (0, 0)  # as ``ngram_char_range``: no character n-grams (their half of the matrix stays empty)
 # Every non-builtin type the model file may hold; loading refuses anything else.
@@ -384,6 +388,7 @@ class SentenceClassifier(ClassifierMixin, BaseEstimator):
         inner_folds: int = 3,
         prob_regions: Sequence[float] = (),
         drop_features: Sequence[str] = (),
+        smoothing: bool = False,
         random_state: int = 0,
     ):
         self.passes = passes
@@ -401,6 +406,7 @@ class SentenceClassifier(ClassifierMixin, BaseEstimator):
         self.inner_folds = inner_folds
         self.prob_regions = prob_regions
         self.drop_features = drop_features
+        self.smoothing = smoothing
         self.random_state = random_state
 
     def featurize(self, table: pd.DataFrame, site_reference: SiteReference | None = None) -> FeatureSet:
@@ -447,6 +453,8 @@ class SentenceClassifier(ClassifierMixin, BaseEstimator):
                 inputs.append(probability_context(p_pass, features.meta, self.prob_regions))
             booster.fit(stacked, y, sample_weight=sample_weight)
             self.passes_.append(booster)
+        self.chain_ = fit_chain(y, block_bounds(features.meta["article_id"], features.meta["block"])) \
+            if self.smoothing else None
         return self
 
     def _dense_parts(self, features: FeatureSet) -> list[np.ndarray]:
@@ -480,6 +488,18 @@ class SentenceClassifier(ClassifierMixin, BaseEstimator):
         return self.predict_proba_features(self.featurize(table, site_reference))
 
     def predict_proba_features(self, features: FeatureSet) -> np.ndarray:
+        """P(boilerplate) and P(content) of every sentence: the smoothed posterior where the model smooths."""
+        return self.smoothed(self.classifier_proba(features), features)
+
+    def smoothed(self, proba: np.ndarray, features: FeatureSet) -> np.ndarray:
+        """:meth:`classifier_proba`'s output smoothed within each text block (unchanged without ``smoothing``)."""
+        if not self.smoothing:
+            return proba
+        p = smooth(proba[:, 1], block_bounds(features.meta["article_id"], features.meta["block"]), self.chain_)
+        return np.column_stack([1 - p, p])
+
+    def classifier_proba(self, features: FeatureSet) -> np.ndarray:
+        """The last pass's P(boilerplate) and P(content), before any smoothing within blocks."""
         with one_openmp_thread():
             inputs = self._dense_parts(features)
             if self.use_ngrams:

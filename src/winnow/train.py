@@ -26,6 +26,7 @@ from winnow.jsonio import atomic_open, read_jsonl, write_text_atomic
 from winnow.memory import peak_memory_mb
 from winnow.model import FeatureSet, SentenceClassifier, featurize, save_model, unused_page_features
 from winnow.site_features import UNKNOWN_SITE_SUFFIX
+from winnow.smoothing import chain_summary
 
 GOLD_CORPUS = "gold"
 LIBRARIES = ("winnow", "scikit-learn", "numpy", "scipy", "pandas", "spacy", "skops", "pyarrow")
@@ -174,17 +175,21 @@ def cross_validate(data: TrainingData, classifier: SentenceClassifier, features:
     def fit(rows: np.ndarray) -> SentenceClassifier:
         return clone(classifier).fit_features(features.subset(rows), y[rows], groups[rows], weights[rows])
 
-    def run_fold(train_idx: np.ndarray, test_idx: np.ndarray) -> np.ndarray:
-        return fit(train_idx).predict_proba_features(features.subset(test_idx))[:, 1]
+    def run_fold(train_idx: np.ndarray, test_idx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        model, test = fit(train_idx), features.subset(test_idx)
+        proba = model.classifier_proba(test)
+        return model.smoothed(proba, test)[:, 1], proba[:, 1]
 
     jobs = [delayed(run_fold)(tr, te) for tr, te in splits] + ([delayed(fit)(everything)] if fit_final else [])
     results = Parallel(n_jobs=n_jobs, backend="threading")(jobs)
-    p = np.full(len(y), np.nan)
+    p, unsmoothed = np.full(len(y), np.nan), np.full(len(y), np.nan)
     fold = np.full(len(y), -1)
-    for fold_no, ((_, test_idx), p_fold) in enumerate(zip(splits, results[:n_splits], strict=True)):
-        p[test_idx] = p_fold
+    for fold_no, ((_, test_idx), (p_fold, unsmoothed_fold)) in enumerate(zip(splits, results[:n_splits], strict=True)):
+        p[test_idx], unsmoothed[test_idx] = p_fold, unsmoothed_fold
         fold[test_idx] = fold_no
-    return data.table.assign(p_content=p, fold=fold), (results[-1] if fit_final else None)
+    # p_unsmoothed: the classifier's own scores, which `make smoothing` smooths again to measure the chain
+    return (data.table.assign(p_content=p, p_unsmoothed=unsmoothed, fold=fold),
+            (results[-1] if fit_final else None))
 
 
 def scores_by_corpus(oof: pd.DataFrame, threshold: float) -> dict[str, dict[str, float]]:
@@ -264,6 +269,7 @@ def train(config_path: Path, processed_dir: Path, annotations_dir: Path, model_p
         "hand_labels_on_corpus_pages": {"sentences": data.corpus_hand_labels,
                                         "unused_corpora": data.unused_label_corpora},
         "unused_page_features": unused_page_features(classifier),  # candidates for [model] drop_features
+        "smoothing_chain": chain_summary(classifier.chain_) if classifier.chain_ is not None else None,
         "cv": {"splitter": "GroupKFold by site", "folds": int(config.get("cv_folds", 5)), "scores": cv_scores},
         "training_seconds": round(time.perf_counter() - started, 1),
         "peak_memory_mb": peak_memory_mb(),  # of the whole process (featurising, CV folds in threads, final fit)
