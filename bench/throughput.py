@@ -307,7 +307,7 @@ def run_stages(work: Path, model_path: str) -> dict:
             p_ngram = probability_context(p_sentences, meta, classifier.prob_regions)
         with stage("gradient boosting"), one_openmp_thread():
             p = boosted_p_content(classifier.passes_[0], np.hstack([*classifier._dense_parts(features), p_ngram]))
-        with stage("smoothing along the page (two-state chain)"):
+        with stage("smoothing within lines (two-state chain)"):
             p = classifier.smoothed(np.column_stack([1 - p, p]), features)[:, 1]
         with stage("join kept sentences"):
             per_page = np.split(p, np.cumsum([len(records) for records in sentences])[:-1])
