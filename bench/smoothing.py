@@ -271,18 +271,25 @@ def block_bounds_of(rows: Rows) -> np.ndarray:
     return np.r_[np.flatnonzero(rows.first | ~rows.same_block), len(rows)].astype(np.int64)
 
 
+def shipped_chain(rows: Rows) -> dict[str, np.ndarray]:
+    """The product's chain (:func:`winnow.smoothing.fit_chain`) counted from the labels of ``rows``."""
+    from winnow.smoothing import fit_chain
+
+    return fit_chain(rows.label, block_bounds_of(rows))
+
+
 def shipped_smoothing(rows: Rows, labels_from: Rows | None = None) -> np.ndarray:
     """The product's smoothing (:mod:`winnow.smoothing`) of ``rows.p``: per fold, with the chain counted from
     the other folds; with ``labels_from``, one chain counted from those rows for all of them."""
-    from winnow.smoothing import fit_chain, smooth
+    from winnow.smoothing import smooth
 
     if labels_from is not None:
-        return smooth(rows.p, block_bounds_of(rows), fit_chain(labels_from.label, block_bounds_of(labels_from)))
+        return smooth(rows.p, block_bounds_of(rows), shipped_chain(labels_from))
     out = np.zeros(len(rows))
     for f in np.unique(rows.fold):
-        train, test = rows.subset(rows.fold != f), rows.fold == f
+        test = rows.fold == f
         out[test] = smooth(rows.p[test], block_bounds_of(rows.subset(test)),
-                           fit_chain(train.label, block_bounds_of(train)))
+                           shipped_chain(rows.subset(rows.fold != f)))
     return out
 
 
@@ -447,7 +454,11 @@ def unseen_shingle(rows: Rows, model_path: Path, silver_dir: Path, corpora: Sequ
     step("unseen pages: the model's P(content)")
     jobs = [(None, [(page["page_id"], page["text"]) for page in pages], None)]
     model = load_model(model_path)
-    shipped = [p for _, _, _, _, p in predict_sites(jobs, model, ids=False)] if model.classifier.smoothing else None
+    chain = shipped_chain(rows)
+    if model.classifier.smoothing and not all(
+            np.allclose(model.classifier.chain_[key], chain[key], rtol=0, atol=1e-12) for key in chain):
+        sys.exit(f"error: {model_path}'s smoothing chain differs from the one counted from {len(rows)} out-of-fold "
+                 "rows: is the out-of-fold table this model's?")
     model.classifier.set_params(smoothing=False)  # the classifier's own scores, which every variant smooths
     predicted = [(records, p) for _, _, _, records, p in predict_sites(jobs, model, ids=False)]
     lengths = [len(p) for _, p in predicted]
@@ -457,11 +468,7 @@ def unseen_shingle(rows: Rows, model_path: Path, silver_dir: Path, corpora: Sequ
     ends = np.cumsum(lengths)
     decisions = {"baseline": page_rows.p >= threshold}
     step(f"unseen pages: {SHIPPED}")
-    block = shipped_smoothing(page_rows, labels_from=rows)
-    if shipped is not None and not np.allclose(block, np.concatenate(shipped), rtol=0, atol=1e-12):
-        sys.exit(f"error: {model_path}'s own smoothing differs from its chain counted from {len(rows)} out-of-fold "
-                 "rows: is the out-of-fold table this model's?")
-    decisions[SHIPPED] = block >= threshold
+    decisions[SHIPPED] = shipped_smoothing(page_rows, labels_from=rows) >= threshold
     for name, (n_states, content_states) in UNSEEN_VARIANTS.items():
         step(f"unseen pages: {name}")
         post = smoothed_scores(page_rows, {0: fit_rows(rows, n_states)}, content_states, [1.0])[0]

@@ -153,8 +153,8 @@ def test_the_model_smooths_within_blocks_and_says_so(trained):
     import numpy as np
     import pandas as pd
 
-    from winnow.features import sentence_table
-    from winnow.smoothing import block_bounds, smooth
+    from winnow.features import article_bounds, sentence_table
+    from winnow.smoothing import smooth
 
     work, card = trained
     model = load_model(work / "model.skops")
@@ -165,7 +165,7 @@ def test_the_model_smooths_within_blocks_and_says_so(trained):
     (p,) = model.predict_proba([records])
     table = sentence_table([records])
     raw = classifier.classifier_proba(classifier.featurize(table))[:, 1]
-    bounds = block_bounds(table["article_id"], table["block"])
+    bounds = article_bounds(table["article_id"], table["block"])
     alone = bounds[:-1][np.diff(bounds) == 1]
     assert p[alone].tolist() == raw[alone].tolist()
     assert p.tolist() == smooth(raw, bounds, classifier.chain_).tolist() != raw.tolist()

@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 
 from winnow import smoothing
-from winnow.smoothing import block_bounds, fit_chain, smooth
+from winnow.features import article_bounds
+from winnow.smoothing import fit_chain, smooth
 
 
 def _chain(stay_boilerplate: float, stay_content: float, content_share: float) -> dict[str, np.ndarray]:
@@ -89,7 +90,7 @@ def test_an_uncertain_sentence_goes_with_its_block_and_stays_alone_on_its_own():
             labels += [label] * 4
             articles += [f"page{page}"] * 4
             blocks += [block] * 4
-    chain = fit_chain(labels, block_bounds(articles, blocks))
+    chain = fit_chain(labels, article_bounds(articles, blocks))
     assert chain["trans"][1, 1] > 0.95 and chain["trans"][0, 0] > 0.95
     inside = smooth(np.array([0.97, 0.45, 0.96]), np.array([0, 3]), chain)
     assert inside[1] > 0.5 and inside.min() > 0.9
@@ -103,7 +104,7 @@ def test_chain_counts_pairs_within_blocks_only():
     articles = ["a", "a", "a", "a", "b", "b"]
     blocks = [0, 0, 1, 1, 0, 0]
     labels = [1, 1, 0, 1, 0, 0]
-    bounds = block_bounds(articles, blocks)
+    bounds = article_bounds(articles, blocks)
     assert bounds.tolist() == [0, 2, 4, 6]
     chain = fit_chain(labels, bounds)
     # pairs within a block: (1, 1), (0, 1), (0, 0); each count plus one
@@ -115,8 +116,8 @@ def test_chain_counts_pairs_within_blocks_only():
 
 
 def test_block_bounds_split_at_pages_and_lines():
-    assert block_bounds(["a", "a", "b", "b", "b"], [3, 3, 3, 4, 4]).tolist() == [0, 2, 3, 5]
-    assert block_bounds([], []).tolist() == [0]
+    assert article_bounds(["a", "a", "b", "b", "b"], [3, 3, 3, 4, 4]).tolist() == [0, 2, 3, 5]
+    assert article_bounds([], []).tolist() == [0]
 
 
 def test_bad_inputs_are_clear_errors():

@@ -397,12 +397,17 @@ def stack_columns(columns: Sequence[np.ndarray]) -> np.ndarray:
     return np.concatenate(rows, axis=0, dtype=np.float64).T
 
 
-def article_bounds(article_ids: np.ndarray) -> np.ndarray:
-    """Start offsets of each article's run of rows, plus the end (rows must be grouped by article)."""
+def article_bounds(article_ids: np.ndarray, blocks: np.ndarray | None = None) -> np.ndarray:
+    """Start offsets of each article's run of rows, plus the end (rows must be grouped by article); with
+    ``blocks``, of each run of rows that share an article and a block (a line of the page)."""
+    article_ids = np.asarray(article_ids)
     if len(article_ids) == 0:
         return np.array([0])
-    change = np.flatnonzero(article_ids[1:] != article_ids[:-1]) + 1
-    return np.concatenate([[0], change, [len(article_ids)]])
+    change = article_ids[1:] != article_ids[:-1]
+    if blocks is not None:
+        blocks = np.asarray(blocks)
+        change |= blocks[1:] != blocks[:-1]
+    return np.concatenate([[0], np.flatnonzero(change) + 1, [len(article_ids)]])
 
 
 def page_of_rows(bounds: np.ndarray) -> np.ndarray:

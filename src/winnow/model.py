@@ -46,6 +46,7 @@ except ImportError:  # pragma: no cover - depends on the install
     _speedups = None
 from winnow.features import (
     DistinctTexts,
+    article_bounds,
     kept_page_columns,
     lowered,
     named_page_columns,
@@ -55,7 +56,7 @@ from winnow.features import (
 )
 from winnow.segment import PageSentences
 from winnow.site_features import SiteReference, site_repetition_features
-from winnow.smoothing import block_bounds, fit_chain, smooth
+from winnow.smoothing import fit_chain, smooth
 
 DEFAULT_MODEL_PATH = Path("train/model.skops")
 FORMAT_VERSION = 6  # 2: site repetition features; 3: prob_regions; 4: ngram_char_range; 5: drop_features;
@@ -453,8 +454,7 @@ class SentenceClassifier(ClassifierMixin, BaseEstimator):
                 inputs.append(probability_context(p_pass, features.meta, self.prob_regions))
             booster.fit(stacked, y, sample_weight=sample_weight)
             self.passes_.append(booster)
-        self.chain_ = fit_chain(y, block_bounds(features.meta["article_id"], features.meta["block"])) \
-            if self.smoothing else None
+        self.chain_ = fit_chain(y, _block_bounds(features.meta)) if self.smoothing else None
         return self
 
     def _dense_parts(self, features: FeatureSet) -> list[np.ndarray]:
@@ -495,7 +495,7 @@ class SentenceClassifier(ClassifierMixin, BaseEstimator):
         """:meth:`classifier_proba`'s output smoothed within each text block (unchanged without ``smoothing``)."""
         if not self.smoothing:
             return proba
-        p = smooth(proba[:, 1], block_bounds(features.meta["article_id"], features.meta["block"]), self.chain_)
+        p = smooth(proba[:, 1], _block_bounds(features.meta), self.chain_)
         return np.column_stack([1 - p, p])
 
     def classifier_proba(self, features: FeatureSet) -> np.ndarray:
@@ -514,6 +514,11 @@ class SentenceClassifier(ClassifierMixin, BaseEstimator):
 
     def predict(self, table: pd.DataFrame) -> np.ndarray:
         return (self.predict_proba(table)[:, 1] >= 0.5).astype(int)
+
+
+def _block_bounds(meta: pd.DataFrame) -> np.ndarray:
+    """The runs of sentences that share a page and a block (line), which the smoothing chain runs over."""
+    return article_bounds(meta["article_id"].to_numpy(), meta["block"].to_numpy())
 
 
 @dataclass

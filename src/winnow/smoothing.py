@@ -37,19 +37,9 @@ PSEUDOCOUNT = 1.0  # added to every transition and label count
 Chain = dict[str, np.ndarray]  # "trans" (2, 2): [from, to] within a block; "prior" (2,): the label shares
 
 
-def block_bounds(article_ids: Sequence, blocks: Sequence[int]) -> np.ndarray:
-    """Row offsets of the runs of consecutive sentences that share a page and a block (sentences in page
-    order): run k is rows ``bounds[k]:bounds[k + 1]``."""
-    article_ids, blocks = np.asarray(article_ids), np.asarray(blocks)
-    n = len(article_ids)
-    if n == 0:
-        return np.zeros(1, dtype=np.int64)
-    breaks = np.flatnonzero((article_ids[1:] != article_ids[:-1]) | (blocks[1:] != blocks[:-1])) + 1
-    return np.concatenate([[0], breaks, [n]]).astype(np.int64)
-
-
 def fit_chain(labels: Sequence[int], bounds: np.ndarray) -> Chain:
-    """The chain's within-block transitions and label shares, counted from labelled sentences."""
+    """The chain's within-block transitions and label shares, counted from labelled sentences (blocks as
+    :func:`smooth` takes them)."""
     labels = np.asarray(labels, dtype=np.int64)
     if len(labels) == 0:
         raise ValueError("cannot fit the smoothing chain on no sentences")
@@ -63,8 +53,8 @@ def fit_chain(labels: Sequence[int], bounds: np.ndarray) -> Chain:
 
 
 def smooth(p: np.ndarray, bounds: np.ndarray, chain: Chain) -> np.ndarray:
-    """Posterior P(content) of every sentence given the scores ``p`` of its block (blocks as
-    :func:`block_bounds`)."""
+    """Posterior P(content) of every sentence given the scores ``p`` of its block (block k is rows
+    ``bounds[k]:bounds[k + 1]``: :func:`winnow.features.article_bounds` of the pages and blocks)."""
     scores = np.asarray(p, dtype=np.float64)
     p = np.ascontiguousarray(np.clip(scores, EPS, 1 - EPS))
     bounds = np.ascontiguousarray(bounds, dtype=np.int64)
