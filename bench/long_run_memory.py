@@ -79,7 +79,7 @@ def run(paths: list[Path], model_path: str, passes: int) -> tuple[list[dict], st
     for k in range(passes):
         start = time.perf_counter()
         for _, text, records, p in predict_texts(rotated(paths, k), model, ids=False):
-            join_kept(text, records, p >= model.threshold)
+            join_kept(text, records, model.keep(p, records))
             done += 1
         seconds = time.perf_counter() - start
         sentencizer = segment._sentencizer()

@@ -309,10 +309,12 @@ def run_stages(work: Path, model_path: str) -> dict:
             p = boosted_p_content(classifier.passes_[0], np.hstack([*classifier._dense_parts(features), p_ngram]))
         with stage("smoothing within lines (two-state chain)"):
             p = classifier.smoothed(np.column_stack([1 - p, p]), features)[:, 1]
+        per_page = np.split(p, np.cumsum([len(records) for records in sentences])[:-1])
+        with stage(f"page decision (threshold {model.threshold})"):
+            kept = [model.keep(probs, records) for records, probs in zip(sentences, per_page, strict=True)]
         with stage("join kept sentences"):
-            per_page = np.split(p, np.cumsum([len(records) for records in sentences])[:-1])
-            for (_, text), records, probs in zip(items, sentences, per_page, strict=True):
-                join_kept(text, records, probs >= model.threshold)
+            for (_, text), records, keep in zip(items, sentences, kept, strict=True):
+                join_kept(text, records, keep)
         if len(classifier.passes_) != 1 or not np.array_equal(p, classifier.predict_proba_features(features)[:, 1]):
             raise RuntimeError("the stage-by-stage run does not reproduce the model's probabilities")
         if not np.array_equal(np.hstack(dense), PageFeatures().transform(table)):

@@ -47,7 +47,7 @@ def seed_texts() -> dict[str, str]:
 # A small, fast training configuration on the seed gold only (no corpora).
 FAST_CONFIG = """
 seed = 3
-threshold = 0.5
+threshold = "auto"
 cv_folds = 2
 [data]
 silver_dir = "does-not-exist"

@@ -175,7 +175,7 @@ def test_documents_with_too_little_content_are_dropped_with_the_reason(model_pat
     model = load_model(model_path)
     raw = {p.stem: p.read_bytes().decode("utf-8") for p in pages.glob("*.txt")}
     cleaned = {key: clean_text(text, model) for key, text in raw.items()}
-    kept_chars = {key: sum(len(r["text"]) for r, prob in zip(records, p, strict=True) if prob >= model.threshold)
+    kept_chars = {key: sum(len(r["text"]) for r, kept in zip(records, model.keep(p, records), strict=True) if kept)
                   for key, _, records, p in predict_texts(raw.items(), model)}
     cut = max(kept_chars.values())  # only the page(s) keeping the most characters stay
     expected_dropped = {key for key, n in kept_chars.items() if n < cut}

@@ -137,7 +137,7 @@ def test_clean_keeps_blocks_in_order_and_threshold_is_the_knob(trained):
     model = load_model(trained[0] / "model.skops")
     text = SEED_FILES[1].read_text(encoding="utf-8")
     everything = clean_text(text, model, threshold=0.0)
-    nothing = clean_text(text, model, threshold=1.01)
+    nothing = clean_text(text, model, threshold=1.0)
     default = clean_text(text, model)
     assert nothing == ""
     assert everything.splitlines() == [line.strip() for line in text.splitlines() if line.strip()]
@@ -311,10 +311,47 @@ def test_spacy_component_scores_every_sentence(trained):
     nlp = spacy.blank("en")
     nlp.add_pipe("sentencizer")
     nlp.add_pipe("winnow", config={"model": str(trained[0] / "model.skops")})
-    doc = nlp(SEED_FILES[1].read_text(encoding="utf-8"))
+    text = SEED_FILES[1].read_text(encoding="utf-8")
+    doc = nlp(text)
     scored = [s for s in doc.sents if s.text.strip()]
     assert scored and all(0.0 <= s._.p_content <= 1.0 for s in scored)
+    # the default ("auto"): a spaCy sentence that is one of winnow's sentences is boilerplate when winnow drops it
+    model = load_model(trained[0] / "model.skops")
+    records = segment_text("doc", text)
+    (p,) = model.predict_proba([records])
+    kept = {(r["char_start"], r["char_end"]): bool(k) for r, k in zip(records, model.keep(p, records), strict=True)}
+    same = [s for s in scored if (s.start_char, len(s.text.rstrip()) + s.start_char) in kept]
+    assert len(same) >= 5  # spaCy's sentencizer splits some lines elsewhere
+    assert all(s._.is_boilerplate == (not kept[(s.start_char, s.start_char + len(s.text.rstrip()))]) for s in same)
+    # a number: each sentence's own P against it
+    fixed = spacy.blank("en")
+    fixed.add_pipe("sentencizer")
+    fixed.add_pipe("winnow", config={"model": str(trained[0] / "model.skops"), "threshold": 0.5})
+    scored = [s for s in fixed(text).sents if s.text.strip()]
     assert all(s._.is_boilerplate == (s._.p_content < 0.5) for s in scored)
+
+
+def test_predict_labels_are_what_clean_keeps_at_every_threshold(trained):
+    """`winnow predict`'s label is the page decision `winnow clean` makes: joined, the sentences labelled
+    content are the cleaned text, whether the rule is "auto" (the default) or a number."""
+    from typer.testing import CliRunner
+
+    from winnow.cli import app
+
+    runner, model, page = CliRunner(), str(trained[0] / "model.skops"), str(SEED_FILES[1])
+    text = SEED_FILES[1].read_text(encoding="utf-8")
+    outputs = {}
+    for option in ([], ["--threshold", "auto"], ["--threshold", "0.5"], ["--threshold", "0.9"]):
+        cleaned = runner.invoke(app, ["clean", page, "--model", model, *option])
+        listed = runner.invoke(app, ["predict", page, "--model", model, *option])
+        assert cleaned.exit_code == 0 and listed.exit_code == 0, cleaned.output + listed.output
+        records = [json.loads(line) for line in listed.stdout.splitlines()]
+        assert join_kept(text, records, [r["label"] == "content" for r in records]) == cleaned.stdout
+        outputs[tuple(option)] = cleaned.stdout
+    assert outputs[()] == outputs[("--threshold", "auto")] != ""
+    assert len(outputs[("--threshold", "0.9")]) <= len(outputs[("--threshold", "0.5")])
+    refused = runner.invoke(app, ["clean", page, "--model", model, "--threshold", "often"])
+    assert refused.exit_code == 2 and "not 'often'" in refused.output and "'auto'" in refused.output
 
 
 def test_cli_clean_by_site_writes_one_directory_per_site(trained, tmp_path):

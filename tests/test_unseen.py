@@ -17,6 +17,7 @@ from winnow.clean import clean_text
 from winnow.cli import app
 from winnow.model import load_model
 from winnow.report import _normalise
+from winnow.threshold_sweep import threshold_label
 from winnow.unseen import (
     clean_pages,
     evaluate_unseen,
@@ -186,7 +187,8 @@ def test_eval_unseen_cli_end_to_end(seed_model, inputs: dict[str, Path], tmp_pat
     for key in ("precision", "recall", "f1"):
         assert sweep[key][at_default] == shingle["democorp"]["winnow"][key]["value"]
     assert sweep["pages"] == 2 and set(result["threshold_sweep"]) == {"democorp"}
-    assert "## The threshold (`--threshold`)" in report and f"{result['threshold']:g} (default)" in report
+    default = threshold_label(result["threshold"])
+    assert "## The threshold (`--threshold`)" in report and f"{default} (default)" in report
     assert "unseen-threshold.png" in report
 
     missing = CliRunner().invoke(app, [*args[:-2], "--silver-dir", str(tmp_path / "nothing"), "--n-boot", "20",

@@ -8,6 +8,7 @@ from collections.abc import Iterable, Iterator, Sequence
 
 import numpy as np
 
+from winnow.decode import Threshold, keep_mask, parse_threshold
 from winnow.features import sentence_table
 from winnow.model import WinnowModel
 from winnow.segment import PageSentences, SentenceRecord, segment_pages
@@ -131,8 +132,8 @@ def _join_kept_python(text: str, records: Sequence[SentenceRecord], keep: Sequen
     return "".join(line + "\n" for line in lines)
 
 
-def clean_text(text: str, model: WinnowModel, threshold: float | None = None) -> str:
-    """The content of one page dump (see :func:`join_kept`)."""
+def clean_text(text: str, model: WinnowModel, threshold: Threshold | None = None) -> str:
+    """The content of one page dump (see :func:`join_kept`), at ``threshold`` (default: the model's)."""
     _, _, records, p = next(predict_texts([("page", text)], model, ids=False))
-    cut = model.threshold if threshold is None else threshold
-    return join_kept(text, records, p >= cut)
+    cut = model.threshold if threshold is None else parse_threshold(threshold)
+    return join_kept(text, records, keep_mask(p, cut, records.texts))

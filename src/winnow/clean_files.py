@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from winnow.clean import PAGE_BATCH, join_kept, predict_sites, site_reference
+from winnow.decode import Threshold
 from winnow.jsonio import write_text_atomic
 from winnow.site_features import REFERENCE_PAGES
 from winnow.textio import InputError, decode_article, portable_name, read_article
@@ -146,7 +147,7 @@ def clean_chunk(chunk: list[SitePart], model: Any, output_dir: Path, stop: Any =
         if stop is not None and stop.is_set():
             break
         target = output_path(output_dir, site, name)
-        kept = join_kept(text, records, p >= model.threshold)
+        kept = join_kept(text, records, model.keep(p, records))
         try:  # rebuilt by a rerun: not synced file by file (one fsync per file cost as much as cleaning)
             write_text_atomic(target, kept, durable=False)
         except OSError as error:
@@ -160,7 +161,7 @@ def clean_chunk(chunk: list[SitePart], model: Any, output_dir: Path, stop: Any =
 _WORKER: dict[str, Any] = {}  # the model, output directory and stop event of this worker process
 
 
-def _start_worker(model_path: Path, threshold: float, output_dir: Path, stop: Any) -> None:
+def _start_worker(model_path: Path, threshold: Threshold, output_dir: Path, stop: Any) -> None:
     if "model" not in _WORKER:  # forked from the parent, which had loaded it; else (spawn) load it here
         from winnow.memory import tune_for_batches
         from winnow.model import load_model

@@ -9,6 +9,7 @@ from pathlib import Path
 import typer
 
 from winnow.cli_console import err, fail
+from winnow.cli_model import threshold_callback
 
 
 def eval_command(
@@ -22,7 +23,9 @@ def eval_command(
     corpora: Path = typer.Option(Path("../shared/corpora"), help="Corpora root, for the pages' HTML."),
     learning_curve: Path = typer.Option(None, help="JSON list of learning-curve points "
                                         "({n_train, f1[, low, high, series]}); plotted when given."),
-    threshold: float = typer.Option(None, min=0.0, max=1.0, help="Decision threshold (default: model card)."),
+    threshold: str = typer.Option(None, metavar="auto|T", callback=threshold_callback,
+                                  help="Decision rule: 'auto' or a number (see `winnow clean --help`); "
+                                       "default: the model card's."),
     html: bool = typer.Option(True, help="Run the HTML extractors on pages that have HTML."),
     n_boot: int = typer.Option(1000, min=1, help="Bootstrap resamples (of pages) for the intervals."),
     seed: int = typer.Option(0, help="Bootstrap and dummy-baseline seed."),

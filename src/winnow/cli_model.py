@@ -14,11 +14,24 @@ from winnow.cli_console import err, fail, labelled
 
 MODEL_OPTION = typer.Option(Path("train/model.skops"), "--model", envvar="WINNOW_MODEL",
                              help="Model file built by `make train` (relative paths: from the current directory).")
+
+
+def threshold_callback(value: str | None) -> float | str | None:
+    from winnow.decode import parse_threshold
+
+    try:
+        return None if value is None else parse_threshold(value)
+    except ValueError as error:
+        raise typer.BadParameter(str(error)) from None
+
+
 THRESHOLD_OPTION = typer.Option(
-    None, "--threshold", min=0.0, max=1.0,
-    help="Keep sentences with P(content) >= T. The one precision/recall knob: higher keeps less "
-         "(more precise), lower keeps more (more recall). Default: the model card's threshold. What each "
-         "value does on unseen sites, corpus by corpus: eval/unseen.md ('The threshold').",
+    None, "--threshold", metavar="auto|T", callback=threshold_callback,
+    help="The one precision/recall knob. 'auto' (the default): each page keeps the sentences that maximise its "
+         "expected precision + recall, so the cut adapts to how sure the model is of the page; a page with no "
+         "sentence at P(content) >= 0.5 keeps nothing. A number T in [0, 1]: keep every sentence with "
+         "P(content) >= T; higher keeps less (more precise), lower keeps more (more recall). What each does on "
+         "unseen sites, corpus by corpus: eval/unseen.md ('The threshold').",
 )
 
 
@@ -67,7 +80,7 @@ def _make_output_dir(output_dir: Path) -> None:
         raise fail(f"--output-dir {output_dir} cannot be created: {error.strerror or error}") from None
 
 
-def _load(model_path: Path, threshold: float | None):
+def _load(model_path: Path, threshold: float | str | None):
     from winnow.memory import tune_for_batches
     from winnow.model import ModelError, load_model
 
@@ -227,7 +240,7 @@ def clean_command(
     input_dir: Path = typer.Option(None, help="Clean every *.txt in this directory ..."),
     output_dir: Path = typer.Option(None, help="... into this directory, same file names (datatrove: JSONL)."),
     model: Path = MODEL_OPTION,
-    threshold: float = THRESHOLD_OPTION,
+    threshold: str = THRESHOLD_OPTION,
     engine: str = typer.Option("local", help="local (one output file per page, in --workers processes) or "
                                              "datatrove (a pipeline writing JSONL)."),
     input_format: str = typer.Option("txt", help="txt (page dumps) or jsonl (records with a text field; "
@@ -319,7 +332,7 @@ def clean_command(
     if output_dir is None:
         # one page (FILE or stdin: --input-dir needs --output-dir)
         for _, _, text, records, p in predictions(whole_sites(groups), winnow_model, _refuse_input, ids=False):
-            sys.stdout.write(join_kept(text, records, p >= winnow_model.threshold))
+            sys.stdout.write(join_kept(text, records, winnow_model.keep(p, records)))
         return
     _make_output_dir(output_dir)  # after the model loads: a bad --model leaves no empty directory behind
     done = written_before(groups, output_dir) if resume else set()
@@ -414,7 +427,7 @@ def predict_command(
     source: str = typer.Argument(None, help="A page dump FILE, or - for stdin."),
     input_dir: Path = typer.Option(None, help="Predict for every *.txt in this directory."),
     model: Path = MODEL_OPTION,
-    threshold: float = THRESHOLD_OPTION,
+    threshold: str = THRESHOLD_OPTION,
     output_format: str = typer.Option("jsonl", "--format", help="Output format: jsonl (one record per sentence)."),
     by_site: bool = typer.Option(False, "--by-site", help="INPUT_DIR holds one subdirectory of *.txt per site; "
                                  "pages are compared with their site's first 30 pages (records get a site field)."),
@@ -439,8 +452,8 @@ def predict_command(
     for site, _, _, records, p in predictions(whole_sites(groups), winnow_model, on_skip):
         # records' ids are portable names already (every line must be UTF-8): the site is made one too
         site_field = {"site": portable_name(site)} if by_site else {}
-        for record, prob in zip(records, p, strict=True):
-            label = "content" if prob >= winnow_model.threshold else "boilerplate"
+        for record, prob, kept in zip(records, p, winnow_model.keep(p, records), strict=True):
+            label = "content" if kept else "boilerplate"
             out = {**record, **site_field, "label": label, "p_content": round(float(prob), 6)}
             sys.stdout.write(json.dumps(out, ensure_ascii=False) + "\n")
 

@@ -33,6 +33,7 @@ from datatrove.pipeline.writers.jsonl import JsonlWriter
 from datatrove.utils.logging import logger
 
 from winnow.clean import PAGE_BATCH, join_kept, predict_sites, predict_texts, site_reference
+from winnow.decode import Threshold, keep_mask, parse_threshold
 from winnow.jsonio import same_place
 from winnow.memory import tune_for_batches
 from winnow.model import DEFAULT_MODEL_PATH, WinnowModel, load_model
@@ -64,7 +65,8 @@ class WinnowCleaner(BaseFilter):
 
     Args:
         model_path: the model file (``make train``); loaded lazily, once per worker process.
-        threshold: keep sentences with P(content) >= threshold; None: the model's own threshold.
+        threshold: "auto" (each page's best expected precision + recall, :mod:`winnow.decode`) or a number T
+            (keep sentences with P(content) >= T); None: the model's own ("auto").
         min_content_chars: drop documents whose kept sentences hold fewer characters (0: never).
         min_kept_share: drop documents that keep less than this share of their sentence characters (0: never).
         store_decisions: put every sentence's offsets, text, P(content) and decision in
@@ -83,7 +85,7 @@ class WinnowCleaner(BaseFilter):
     def __init__(
         self,
         model_path: str | Path = DEFAULT_MODEL_PATH,
-        threshold: float | None = None,
+        threshold: Threshold | None = None,
         min_content_chars: int = 0,
         min_kept_share: float = 0.0,
         store_decisions: bool = False,
@@ -92,12 +94,10 @@ class WinnowCleaner(BaseFilter):
         by_site: bool = False,
     ):
         super().__init__(exclusion_writer=exclusion_writer, batch_size=batch_size)
-        if threshold is not None and not 0.0 <= threshold <= 1.0:
-            raise ValueError(f"threshold must be in [0, 1], got {threshold}")
         if min_content_chars < 0 or not 0.0 <= min_kept_share <= 1.0:
             raise ValueError("min_content_chars must be >= 0 and min_kept_share in [0, 1]")
         self.model_path = str(model_path)
-        self.threshold = threshold
+        self.threshold = None if threshold is None else parse_threshold(threshold)
         self.min_content_chars = min_content_chars
         self.min_kept_share = min_kept_share
         self.store_decisions = store_decisions
@@ -147,10 +147,10 @@ class WinnowCleaner(BaseFilter):
             items = [(str(i), doc.text) for i, doc in enumerate(batch)]
             cleaned = predict_texts(items, model, len(items), ids=False)
             predictions = [(text, records, p) for _, text, records, p in cleaned]
-        return [self._apply(doc, text, records, p >= cut, p, model.version, cut)
+        return [self._apply(doc, text, records, keep_mask(p, cut, records.texts), p, model.version, cut)
                 for doc, (text, records, p) in zip(batch, predictions, strict=True)]
 
-    def _apply(self, doc: Document, text: str, records: PageSentences, keep, p, version: str, cut: float):
+    def _apply(self, doc: Document, text: str, records: PageSentences, keep, p, version: str, cut: Threshold):
         lengths = np.subtract(records.char_ends, records.char_starts, dtype=np.int64)
         kept_chars = int(lengths[keep].sum())
         all_chars = int(lengths.sum())
@@ -285,7 +285,7 @@ def build_pipeline(
     text_key: str = "text",
     id_key: str = "id",
     model_path: str | Path = DEFAULT_MODEL_PATH,
-    threshold: float | None = None,
+    threshold: Threshold | None = None,
     min_content_chars: int = 0,
     min_kept_share: float = 0.0,
     store_decisions: bool = False,

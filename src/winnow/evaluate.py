@@ -23,10 +23,13 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from winnow.agreement import ADJUDICATORS, agreement, disagreements
 from winnow.annotations import load_annotations
 from winnow.baselines import SYSTEMS, gold_text_of, run_baselines
 from winnow.corpus_refs import pages_table_path
+from winnow.decode import AUTO, Threshold, keep_rows, parse_threshold
 from winnow.jsonio import read_jsonl, write_jsonl_atomic, write_text_atomic
 from winnow.report import (
     N_BOOT,
@@ -72,14 +75,17 @@ def load_cv_predictions(path: str | Path) -> list[dict[str, Any]]:
     return records
 
 
-def cv_prediction_rows(cv: Sequence[Mapping[str, Any]], threshold: float, kinds: Mapping[str, str],
+def cv_prediction_rows(cv: Sequence[Mapping[str, Any]], threshold: Threshold, kinds: Mapping[str, str],
                        system: str = MAIN_SYSTEM) -> list[dict[str, Any]]:
-    """Prediction-table rows of the classifier from the out-of-fold table (page_id = article_id)."""
+    """Prediction-table rows of the classifier from the out-of-fold table (page_id = article_id); ``y_pred``
+    is the page decision at ``threshold`` (:func:`winnow.decode.keep_rows`)."""
+    kept = keep_rows([r["article_id"] for r in cv], np.array([float(r["p_content"]) for r in cv]),
+                     [r["text"] for r in cv], threshold)
     return [{"system": system, "corpus": r["corpus"], "site": r["site"], "page_id": r["article_id"],
              "sentence_id": r["sentence_id"], "index": int(r["index"]), "block": int(r["block"]), "text": r["text"],
              "y_true": int(r["label"]), "kind": None if int(r["label"]) else kinds.get(r["sentence_id"]),
-             "p_content": float(r["p_content"]), "y_pred": int(float(r["p_content"]) >= threshold)}
-            for r in cv]
+             "p_content": float(r["p_content"]), "y_pred": int(keep)}
+            for r, keep in zip(cv, kept.tolist(), strict=True)]
 
 
 def pages_from_rows(rows: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
@@ -171,7 +177,7 @@ def evaluate(
     silver_dir: Path | None = Path("data/interim/silver"),
     corpora_root: Path | None = None,
     learning_curve: Sequence[Any] | None = None,
-    threshold: float | None = None,
+    threshold: Threshold | None = None,
     with_html: bool = True,
     n_boot: int = N_BOOT,
     seed: int = SEED,
@@ -207,13 +213,13 @@ def evaluate(
     }
 
 
-def _threshold(model_path: Path, threshold: float | None) -> float:
+def _threshold(model_path: Path, threshold: Threshold | None) -> Threshold:
     if threshold is not None:
-        return threshold
+        return parse_threshold(threshold)
     card = model_path.with_name("model-card.json")
     if card.is_file():
-        return float(json.loads(card.read_text(encoding="utf-8")).get("threshold", 0.5))
-    return 0.5
+        return parse_threshold(json.loads(card.read_text(encoding="utf-8")).get("threshold", AUTO))
+    return AUTO
 
 
 def write_evaluation(result: Mapping[str, Any], out_dir: Path) -> list[Path]:

@@ -44,6 +44,7 @@ try:  # the compiled n-gram hasher (optional: scikit-learn computes the same whe
     from winnow import _speedups
 except ImportError:  # pragma: no cover - depends on the install
     _speedups = None
+from winnow.decode import AUTO, Threshold, keep_mask, parse_threshold
 from winnow.features import (
     DistinctTexts,
     article_bounds,
@@ -527,8 +528,16 @@ class WinnowModel:
 
     classifier: SentenceClassifier
     version: str
-    threshold: float = 0.5
+    threshold: Threshold = AUTO  # a number, or "auto": the page decision of winnow.decode
     card: dict[str, Any] = field(default_factory=dict)
+
+    def keep(self, p: np.ndarray, sentences: Sequence[Any]) -> np.ndarray:
+        """Which of one page's sentences (records or a PageSentences, with their P(content) ``p``) are kept at
+        this model's threshold (:func:`winnow.decode.keep_mask`)."""
+        if self.threshold != AUTO:
+            return keep_mask(p, self.threshold)
+        texts = sentences.texts if isinstance(sentences, PageSentences) else [r["text"] for r in sentences]
+        return keep_mask(p, AUTO, texts)
 
     def predict_proba(self, articles: Sequence[Sequence[dict]], sites: Sequence[str | None] | None = None,
                       site_reference: SiteReference | None = None, page_keys: Sequence[str] | None = None,
@@ -609,8 +618,9 @@ def _canonical_zip(zipped: bytes) -> bytes:
     return out.getvalue()
 
 
-def load_model(path: str | Path = DEFAULT_MODEL_PATH, threshold: float = 0.5) -> WinnowModel:
-    """Load a model file, trusting only :data:`TRUSTED_TYPES`; :class:`ModelError` says what to do."""
+def load_model(path: str | Path = DEFAULT_MODEL_PATH, threshold: Threshold | None = None) -> WinnowModel:
+    """Load a model file, trusting only :data:`TRUSTED_TYPES`; :class:`ModelError` says what to do. ``threshold``:
+    the decision rule (:mod:`winnow.decode`); None: the model card's, else "auto"."""
     import skops.io as sio
 
     path = Path(path)
@@ -638,4 +648,9 @@ def load_model(path: str | Path = DEFAULT_MODEL_PATH, threshold: float = 0.5) ->
         raise ModelError(f"{path} does not hold a winnow SentenceClassifier; {how}")
     card_path = path.with_name("model-card.json")
     card = json.loads(card_path.read_text(encoding="utf-8")) if card_path.exists() else {}
+    if threshold is None:
+        try:
+            threshold = parse_threshold(card.get("threshold", AUTO))
+        except ValueError as err:
+            raise ModelError(f"{card_path}: {err}; {how}") from None
     return WinnowModel(payload["classifier"], hashlib.sha256(data).hexdigest()[:12], threshold, card)

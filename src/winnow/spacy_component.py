@@ -14,6 +14,7 @@ import numpy as np
 from spacy.language import Language
 from spacy.tokens import Doc, Span
 
+from winnow.decode import AUTO, Threshold, keep_mask, parse_threshold
 from winnow.model import DEFAULT_MODEL_PATH, load_model
 from winnow.segment import segment_text
 
@@ -24,9 +25,9 @@ if not Span.has_extension("is_boilerplate"):
 
 
 class WinnowComponent:
-    def __init__(self, model_path: str | Path, threshold: float | None):
+    def __init__(self, model_path: str | Path, threshold: Threshold | None):
         self.model = load_model(model_path)
-        self.threshold = self.model.threshold if threshold is None else threshold
+        self.threshold = self.model.threshold if threshold is None else parse_threshold(threshold)
 
     def __call__(self, doc: Doc) -> Doc:
         if not doc.has_annotation("SENT_START"):
@@ -35,6 +36,7 @@ class WinnowComponent:
         if not records:
             return doc
         (p,) = self.model.predict_proba([records])
+        kept = keep_mask(p, self.threshold, [r["text"] for r in records]).astype(np.float64)
         starts = np.array([r["char_start"] for r in records])
         ends = np.array([r["char_end"] for r in records])
         for sent in doc.sents:
@@ -43,10 +45,13 @@ class WinnowComponent:
                 continue  # whitespace-only sentence
             prob = float(np.average(p, weights=overlap))
             sent._.p_content = prob
-            sent._.is_boilerplate = prob < self.threshold
+            # a fixed threshold reads the sentence's own P; "auto" keeps whole winnow sentences of the page, so a
+            # spaCy sentence is content when most of its characters are kept
+            sent._.is_boilerplate = (prob < self.threshold if self.threshold != AUTO
+                                     else float(np.average(kept, weights=overlap)) < 0.5)
         return doc
 
 
 @Language.factory("winnow", default_config={"model": str(DEFAULT_MODEL_PATH), "threshold": None})
-def make_winnow(nlp: Language, name: str, model: str, threshold: float | None) -> WinnowComponent:
+def make_winnow(nlp: Language, name: str, model: str, threshold: float | str | None) -> WinnowComponent:
     return WinnowComponent(model, threshold)

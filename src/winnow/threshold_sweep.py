@@ -1,9 +1,10 @@
 """What ``--threshold`` does, measured: winnow's shingle precision, recall and F1 on unseen sites at thresholds
 other than the model's own, beside the HTML extractors' scores on the same pages.
 
-The model is run once; each page's kept text is joined again at every threshold (:func:`kept_texts`). A lower
-threshold keeps a superset of the sentences, so it trades precision for recall: the table and plot show how
-much of each, corpus by corpus, so a user can pick a value for their pages instead of guessing.
+The model is run once; each page's kept text is joined again at every threshold (:func:`kept_texts`), and at
+"auto" (each page's own cut, :mod:`winnow.decode`). A lower threshold keeps a superset of the sentences, so it
+trades precision for recall: the table and plot show how much of each, corpus by corpus, so a user can pick a
+value for their pages instead of guessing.
 """
 
 from __future__ import annotations
@@ -15,16 +16,28 @@ from typing import Any
 import numpy as np
 
 from winnow.clean import join_kept
+from winnow.decode import AUTO, Threshold, keep_mask
 from winnow.metrics import page_shingle_rows, shingle_prf_from_scores
 from winnow.segment import SentenceRecord
 
-SWEEP_THRESHOLDS = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)
+SWEEP_THRESHOLDS: tuple[Threshold, ...] = (AUTO, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)
 
 
 def kept_texts(text: str, records: Sequence[SentenceRecord], p_content: np.ndarray,
-               thresholds: Sequence[float] = SWEEP_THRESHOLDS) -> list[str]:
+               thresholds: Sequence[Threshold] = SWEEP_THRESHOLDS) -> list[str]:
     """The page's cleaned text at each threshold, as ``winnow clean --threshold T`` writes it."""
-    return [join_kept(text, records, p_content >= threshold) for threshold in thresholds]
+    texts = [record["text"] for record in records] if AUTO in thresholds else None
+    return [join_kept(text, records, keep_mask(p_content, threshold, texts)) for threshold in thresholds]
+
+
+def threshold_label(threshold: Threshold) -> str:
+    return threshold if isinstance(threshold, str) else f"{threshold:g}"
+
+
+def _is_default(threshold: Threshold, default: Threshold) -> bool:
+    if isinstance(threshold, str) or isinstance(default, str):
+        return threshold == default
+    return bool(np.isclose(threshold, default))
 
 
 def sweep_summary(pages: Sequence[Mapping[str, Any]], swept: Sequence[Sequence[str]],
@@ -51,7 +64,7 @@ def sweep_summary(pages: Sequence[Mapping[str, Any]], swept: Sequence[Sequence[s
     return out
 
 
-def sweep_markdown(sweep: Mapping[str, Mapping[str, Any]], default: float,
+def sweep_markdown(sweep: Mapping[str, Mapping[str, Any]], default: Threshold,
                    others: Mapping[str, Mapping[str, Any]] | None = None) -> list[str]:
     """The report section: F1 per group (rows) and threshold (columns), the model's default marked and each
     row's best in bold, then the HTML extractors' F1 on the same pages (``others``: ``{group: {system: F1}}``)."""
@@ -59,9 +72,10 @@ def sweep_markdown(sweep: Mapping[str, Mapping[str, Any]], default: float,
         return []
     thresholds = next(iter(sweep.values()))["thresholds"]
     systems = sorted({name for by_system in (others or {}).values() for name in by_system})
-    header = [f"{t:g}" + (" (default)" if np.isclose(t, default) else "") for t in thresholds]
+    header = [threshold_label(t) + (" (default)" if _is_default(t, default) else "") for t in thresholds]
     lines = ["", "## The threshold (`--threshold`)", "",
-             "`winnow` on the same pages at other thresholds (a sentence is kept at P(content) ≥ threshold). Shingle "
+             "`winnow` on the same pages at other thresholds (a number: a sentence is kept at P(content) ≥ it; "
+             "auto: each page keeps the sentences that maximise its expected precision + recall). Shingle "
              "F1, the best of each row in bold; precision and recall per threshold are in `unseen.json` "
              "(`threshold_sweep`) and the plot `unseen-threshold.png`. A lower threshold keeps more: higher recall, "
              "lower precision.", "",
@@ -77,7 +91,7 @@ def sweep_markdown(sweep: Mapping[str, Mapping[str, Any]], default: float,
     return lines
 
 
-def plot_sweep(sweep: Mapping[str, Mapping[str, Any]], default: float, path: Path,
+def plot_sweep(sweep: Mapping[str, Mapping[str, Any]], default: Threshold, path: Path,
                others: Mapping[str, Mapping[str, Mapping[str, float | None]]] | None = None) -> None:
     """Shingle precision against recall as the threshold moves, one panel per group, each threshold labelled and
     the default ringed; the HTML extractors as single points (``others``: ``{group: {system: {"precision",
@@ -93,11 +107,14 @@ def plot_sweep(sweep: Mapping[str, Mapping[str, Any]], default: float, path: Pat
         v = sweep[group]
         recall = np.array([np.nan if x is None else x for x in v["recall"]])
         precision = np.array([np.nan if x is None else x for x in v["precision"]])
-        axis.plot(recall, precision, "o-", markersize=3, label="winnow")
+        fixed = np.array([not isinstance(t, str) for t in v["thresholds"]])
+        axis.plot(recall[fixed], precision[fixed], "o-", markersize=3, label="winnow, threshold T")
+        if not fixed.all():
+            axis.plot(recall[~fixed], precision[~fixed], "P", markersize=6, label="winnow, auto")
         for t, x, y in zip(v["thresholds"], recall, precision, strict=True):
             if not (np.isnan(x) or np.isnan(y)):
-                axis.annotate(f"{t:g}", (x, y), textcoords="offset points", xytext=(3, 3), fontsize=6)
-                if np.isclose(t, default):
+                axis.annotate(threshold_label(t), (x, y), textcoords="offset points", xytext=(3, 3), fontsize=6)
+                if _is_default(t, default):
                     axis.plot([x], [y], "o", markersize=8, markerfacecolor="none", color="black")
         for name, point in (others or {}).get(group, {}).items():
             if point.get("precision") is not None and point.get("recall") is not None:

@@ -22,6 +22,7 @@ from sklearn.model_selection import GroupKFold
 
 from winnow.annotations import gold_labels, load_annotations
 from winnow.corpus_refs import corpus_of, sentence_table_path
+from winnow.decode import AUTO, Threshold, keep_rows, parse_threshold
 from winnow.jsonio import atomic_open, read_jsonl, write_text_atomic
 from winnow.memory import peak_memory_mb
 from winnow.model import FeatureSet, SentenceClassifier, featurize, save_model, unused_page_features
@@ -192,11 +193,14 @@ def cross_validate(data: TrainingData, classifier: SentenceClassifier, features:
             (results[-1] if fit_final else None))
 
 
-def scores_by_corpus(oof: pd.DataFrame, threshold: float) -> dict[str, dict[str, float]]:
-    """Sentence-level precision/recall/F1 of the content class, per corpus and over everything."""
+def scores_by_corpus(oof: pd.DataFrame, threshold: Threshold) -> dict[str, dict[str, float]]:
+    """Sentence-level precision/recall/F1 of the content class (kept at ``threshold``: each page's decision,
+    :mod:`winnow.decode`), per corpus and over everything."""
     out = {}
+    oof = oof.assign(y_pred=keep_rows(oof["article_id"].to_numpy(), oof["p_content"].to_numpy(),
+                                      oof["text"].tolist(), threshold).astype(int))
     for corpus, part in [("all", oof), *sorted(oof.groupby("corpus"))]:
-        y_pred = (part["p_content"] >= threshold).astype(int)
+        y_pred = part["y_pred"]
         precision, recall, f1, _ = precision_recall_fscore_support(
             part["label"], y_pred, average="binary", zero_division=0
         )
@@ -245,7 +249,7 @@ def train(config_path: Path, processed_dir: Path, annotations_dir: Path, model_p
         config["seed"] = seed
     started = time.perf_counter()
     data = load_training_data(config, processed_dir, annotations_dir)
-    threshold = float(config.get("threshold", 0.5))
+    threshold = parse_threshold(config.get("threshold", AUTO))
     classifier = make_classifier(config)
     features = classifier.featurize(data.table)
     cv_scores: dict[str, Any] = {}
@@ -302,13 +306,15 @@ def learning_curve(config_path: Path, processed_dir: Path, annotations_dir: Path
     train_idx, test_idx = next(GroupKFold(n_splits=n_splits).split(y, y, groups))
     sites = np.unique(groups[train_idx])
     order = np.random.default_rng(int(config.get("seed", 0))).permutation(len(sites))
-    threshold = float(config.get("threshold", 0.5))
+    threshold = parse_threshold(config.get("threshold", AUTO))
 
     def point(fraction: float) -> dict[str, Any]:
         chosen = set(sites[order[: max(2, int(round(fraction * len(sites))))]])
         rows = train_idx[np.isin(groups[train_idx], list(chosen))]
         model = clone(classifier).fit_features(features.subset(rows), y[rows], groups[rows], weights[rows])
-        pred = (model.predict_proba_features(features.subset(test_idx))[:, 1] >= threshold).astype(int)
+        p = model.predict_proba_features(features.subset(test_idx))[:, 1]
+        pred = keep_rows(data.table["article_id"].to_numpy()[test_idx], p,
+                         data.table["text"].to_numpy()[test_idx].tolist(), threshold).astype(int)
         _, _, f1, _ = precision_recall_fscore_support(y[test_idx], pred, average="binary", zero_division=0)
         return {"n_train": int(data.table["article_id"].iloc[rows].nunique()), "n_sentences": int(len(rows)),
                 "f1": round(float(f1), 6), "series": "held-out sites (fold 0)"}
@@ -336,7 +342,7 @@ def ablation(config_path: Path, processed_dir: Path, annotations_dir: Path,
     if max_pages_per_corpus is not None:
         config.setdefault("data", {})["max_pages_per_corpus"] = max_pages_per_corpus
     data = load_training_data(config, processed_dir, annotations_dir)
-    threshold = float(config.get("threshold", 0.5))
+    threshold = parse_threshold(config.get("threshold", AUTO))
     base = make_classifier(config)
     features = featurize(data.table, base.ngram_features, char_range=base.ngram_char_range)
     rows = []

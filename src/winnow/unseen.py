@@ -23,6 +23,7 @@ import numpy as np
 from winnow.baselines import SYSTEMS, run_baselines
 from winnow.clean import join_kept, predict_sites, site_reference
 from winnow.corpus_refs import pages_table_path, sentence_table_path
+from winnow.decode import Threshold, keep_mask
 from winnow.evaluate import attach_corpus_pages, body_gold
 from winnow.metrics import (
     bootstrap_ci,
@@ -94,7 +95,7 @@ def unseen_pages(silver_dir: Path, corpora: Sequence[str], trained_ids: set[str]
 
 
 def clean_pages(pages: Sequence[Mapping[str, Any]], model: WinnowModel, by_site: bool,
-                threshold: float | None = None, sweep: Sequence[float] = (),
+                threshold: Threshold | None = None, sweep: Sequence[Threshold] = (),
                 ) -> tuple[list[dict[str, Any]], float]:
     """Each page's kept text and which sentences were kept, as ``winnow clean`` (``by_site``: ``--by-site``)
     computes them; returns the outputs, in page order, and the seconds taken. ``sweep``: thresholds at which each
@@ -112,7 +113,7 @@ def clean_pages(pages: Sequence[Mapping[str, Any]], model: WinnowModel, by_site:
     order = [i for members in groups.values() for i in members]  # predict_sites yields in input order
     outputs: list[dict[str, Any]] = [{} for _ in pages]
     for i, (_, _, text, records, p) in zip(order, predict_sites(jobs, model), strict=True):
-        keep = p >= threshold
+        keep = keep_mask(p, threshold, records.texts)
         outputs[i] = {
             "pred_text": join_kept(text, records, keep),
             "sentences": dict(zip((r["sentence_id"] for r in records), keep.tolist(), strict=True)),
