@@ -87,6 +87,9 @@ def test_compiled_word_counts_match_python_on_every_character_class():
     rng = np.random.default_rng(1)
     alphabet = [chr(c) for c in (*range(32, 127), 0xA0, 0xB2, 0xBD, 0xE9, 0x2014, 0x2019, 0x0661, 0x65E5, 0x1F600)]
     texts = ["".join(rng.choice(alphabet, int(rng.integers(0, 40)))) for _ in range(2000)]
+    # texts of one-byte characters only (ASCII and Latin-1: the compiled table's path), every one of the 256
+    latin1 = [chr(c) for c in range(256)]
+    texts += ["".join(rng.choice(latin1, int(rng.integers(0, 40)))) for _ in range(2000)] + ["".join(latin1)]
     assert np.array_equal(decode._speedups.word_counts(texts), decode._word_counts_python(texts))
 
 
@@ -107,3 +110,17 @@ def test_auto_needs_texts_or_word_counts():
         keep_mask(np.array([0.9]), AUTO)
     with pytest.raises(ValueError, match="2 probabilities but 1 word counts"):
         best_expected_set(np.array([0.9, 0.8]), np.array([3.0]))
+
+
+def test_compiled_page_decision_equals_the_python_definition():
+    """Random pages with ties, zeros, ones, wordless sentences and pages under the gate: the same kept sets."""
+    if decode._speedups is None:
+        pytest.skip("winnow._speedups is not built in this install")
+    rng = np.random.default_rng(2)
+    for _ in range(3000):
+        n = int(rng.integers(0, 40))
+        p = rng.choice([0.0, 1.0, 0.5, 0.45, *rng.random(6)], n) if rng.random() < 0.5 else rng.random(n)
+        words = rng.integers(0, 25, n).astype(float) * (rng.random(n) > 0.1)
+        compiled = decode._speedups.best_expected_set(p, words, GATE)
+        assert compiled.dtype == bool
+        assert np.array_equal(compiled, decode._best_expected_set_python(p, words, GATE)), (p, words)

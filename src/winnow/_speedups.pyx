@@ -52,6 +52,7 @@ from libcpp.string cimport string
 from cython.operator cimport dereference as deref
 from libcpp.unordered_map cimport unordered_map
 from libcpp.unordered_set cimport unordered_set
+from libcpp.utility cimport pair
 from libcpp.vector cimport vector
 
 import numpy as np
@@ -1433,12 +1434,19 @@ def join_kept(unicode text, list blocks, list starts, list ends, list sentences,
     return "".join(pieces)
 
 
+cdef bint _LATIN1_WORD[256]  # _is_word of every code point below 256, for the one-byte loop of word_counts
+for _code in range(256):
+    _LATIN1_WORD[_code] = _is_word(_code)
+
+
 def word_counts(list texts):
     """How many ``\\w+`` tokens each text holds (maximal runs of ``_is_word``), as an int64 array: the compiled half
-    of ``winnow.decode.word_counts``, whose Python definition counts ``re.findall(r"\\w+", text)``."""
+    of ``winnow.decode.word_counts``, whose Python definition counts ``re.findall(r"\\w+", text)``. A text stored
+    one byte per character (ASCII and Latin-1: most pages) is read through a 256-entry table."""
     cdef Py_ssize_t n_texts = len(texts), row = 0, n, i
     cdef int kind
     cdef void* data
+    cdef const uint8_t* narrow
     cdef bint in_word, is_word
     cdef int64_t words
     cdef unicode text
@@ -1450,11 +1458,58 @@ def word_counts(list texts):
         data = PyUnicode_DATA(text)
         words = 0
         in_word = False
-        for i in range(n):
-            is_word = _is_word(PyUnicode_READ(kind, data, i))
-            if is_word and not in_word:
-                words += 1
-            in_word = is_word
+        if kind == 1:
+            narrow = <const uint8_t*>data
+            for i in range(n):
+                is_word = _LATIN1_WORD[narrow[i]]
+                words += is_word and not in_word
+                in_word = is_word
+        else:
+            for i in range(n):
+                is_word = _is_word(PyUnicode_READ(kind, data, i))
+                words += is_word and not in_word
+                in_word = is_word
         c[row] = words
         row += 1
     return out
+
+def best_expected_set(const double[::1] p, const double[::1] words, double gate):
+    """The compiled half of ``winnow.decode.best_expected_set`` (its Python definition, whose docstring says what
+    the set is): the same sort (P descending, ties in page order), the same sums in the same order, the first best
+    k. Returns a bool array."""
+    cdef Py_ssize_t n = p.shape[0], i, k, best = 0
+    cdef double top = -INFINITY, true_words = 0.0, kept_words = 0.0, gold_words, value, best_value = -INFINITY
+    keep = np.zeros(n, dtype=bool)
+    if n == 0:
+        return keep
+    for i in range(n):
+        if p[i] > top:
+            top = p[i]
+    if top < gate:
+        return keep
+    cdef vector[pair[double, Py_ssize_t]] order
+    order.reserve(n)
+    for i in range(n):
+        order.push_back(pair[double, Py_ssize_t](-p[i], i))
+    sort(order.begin(), order.end())  # P descending; equal P: page order (the pair's second element)
+    cdef vector[double] cumulative
+    cumulative.resize(n)
+    for k in range(n):
+        i = order[k].second
+        true_words += p[i] * words[i]
+        cumulative[k] = true_words
+    gold_words = true_words
+    cdef uint8_t[::1] out = keep.view(np.uint8)
+    if gold_words <= 0:  # no sentence holds a word: the plain cut
+        for i in range(n):
+            out[i] = p[i] >= gate
+        return keep
+    for k in range(n):
+        i = order[k].second
+        kept_words += words[i]
+        value = (cumulative[k] / kept_words if kept_words > 0 else 0.0) + cumulative[k] / gold_words
+        if value > best_value:
+            best_value, best = value, k
+    for k in range(best + 1):
+        out[order[k].second] = 1
+    return keep

@@ -78,9 +78,17 @@ def best_expected_set(p: np.ndarray, words: np.ndarray, gate: float = GATE) -> n
     """The page's k most probable sentences, for the k that maximises expected precision + recall (see the
     module's docstring); nothing where no sentence reaches ``gate``. Expected true words are sum(P x words) over
     the kept sentences, expected gold words the same sum over the page. Ties in P keep page order, and the
-    smallest best k wins, so the result is deterministic."""
+    smallest best k wins, so the result is deterministic. Compiled in ``winnow._speedups`` where it is built
+    (:func:`_best_expected_set_python` is the definition; tests compare the two)."""
     if len(p) != len(words):
         raise ValueError(f"{len(p)} probabilities but {len(words)} word counts")
+    if _speedups is not None:
+        return _speedups.best_expected_set(np.ascontiguousarray(p, dtype=np.float64),
+                                           np.ascontiguousarray(words, dtype=np.float64), float(gate))
+    return _best_expected_set_python(p, words, gate)
+
+
+def _best_expected_set_python(p: np.ndarray, words: np.ndarray, gate: float = GATE) -> np.ndarray:
     keep = np.zeros(len(p), dtype=bool)
     if len(p) == 0 or p.max() < gate:
         return keep
