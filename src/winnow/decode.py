@@ -21,7 +21,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-try:  # the compiled word counter (optional: the Python definition gives the same counts)
+try:  # the compiled word counter and page decision (optional: the Python definitions give the same results)
     from winnow import _speedups
 except ImportError:  # pragma: no cover - depends on the install
     _speedups = None
